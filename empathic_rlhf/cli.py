@@ -1,0 +1,54 @@
+"""The ``empathic`` command: parse arguments and call a stage. Nothing else lives here.
+
+Each stage package adds its own subcommands through an ``add_commands(subparsers)`` function in its
+``commands.py``; a subcommand sets ``func(args, overrides)`` where ``overrides`` are the ``--dotted.key=value``
+config overrides left after argparse. Heavy libraries are only imported inside those functions, so
+``empathic --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import EmpathicError
+
+# Packages that contribute subcommands, in the order the pipeline runs.
+COMMAND_MODULES = (
+    "empathic_rlhf.data.commands",
+    "empathic_rlhf.models.commands",
+    "empathic_rlhf.pipeline.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="empathic",
+        description="Teach a language model to answer empathetically, from human preferences.",
+        epilog="Config overrides: any --section.key=value after the subcommand, e.g. --prepare.max_history_turns=3.",
+    )
+    parser.add_argument("--version", action="version", version=f"empathic-rlhf {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, overrides = parser.parse_known_args(argv)
+    try:
+        result = args.func(args, overrides)
+    except EmpathicError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to resume", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Stage 1.a: EmpatheticDialogues conversations (CSV release or conversation JSONL) -> training samples."""

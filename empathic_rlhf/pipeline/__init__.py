@@ -1,0 +1,1 @@
+"""The whole loop: the run config, the list of stages, and ``empathic run``."""

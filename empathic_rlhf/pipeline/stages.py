@@ -1,0 +1,45 @@
+"""The stages of the loop, in order. Each stage names the config sections it depends on, its input paths and
+a function that runs it; ``empathic run`` walks this list and skips what is up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..rundir import RunDir
+from .config import RunConfig
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    sections: tuple[str, ...]  # config sections whose change reruns the stage
+    inputs: Callable[[RunConfig, RunDir], dict[str, str]]
+    run: Callable[[RunConfig, RunDir], dict]  # returns {"outputs": [paths relative to the run], "summary": {...}}
+
+
+def _prepare_inputs(config: RunConfig, run: RunDir) -> dict[str, str]:
+    from ..data.sources import resolve
+
+    source = resolve(config.data.data_dir)
+    return {f"data/{split}": str(source.file(split)) for split in config.prepare.splits}
+
+
+def _prepare_run(config: RunConfig, run: RunDir) -> dict:
+    from ..data.prepare import format_stats, prepare
+    from ..models.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(config.model.base_model, config.model.dialogue_format)
+    stats = prepare(config.data, config.prepare, tokenizer, run.stage_dir("prepare"))
+    print(format_stats(stats))
+    return {"outputs": ["prepare/stats.json"] + [f"prepare/{s}" for s in config.prepare.splits],
+            "summary": {split: c["samples"] for split, c in stats["splits"].items()}}
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("prepare", ("data", "model", "prepare"), _prepare_inputs, _prepare_run),
+)
+
+
+def stage_named(name: str) -> Stage:
+    return {s.name: s for s in STAGES}[name]

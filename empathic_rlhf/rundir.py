@@ -1,0 +1,100 @@
+"""The run directory: one folder per run, one sub-folder per stage, a config snapshot and a manifest.
+
+    runs/<name>/config.yaml     the resolved config of every stage
+    runs/<name>/manifest.json   per stage: config hash, inputs (path -> fingerprint), outputs, finished_at, seconds
+    runs/<name>/<stage>/        what the stage wrote
+
+A stage is skipped when its config hash and input fingerprints equal those recorded and its outputs still exist;
+so rerunning ``empathic run`` resumes after the last finished stage, and changing one stage's config reruns that
+stage and everything downstream of it (their inputs change).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from .io import atomic_path, sha256_file, write_json
+
+
+def fingerprint(path: str | Path) -> str:
+    """Content hash of a file; for a folder, a hash of its files' names, sizes and content hashes (small files)
+    or sizes and modification times (large ones) -- cheap enough for model folders."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_file(path)[:16]
+    if not path.is_dir():
+        return "missing"
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        token = sha256_file(file)[:16] if stat.st_size < (8 << 20) else f"{stat.st_size}:{stat.st_mtime_ns}"
+        digest.update(f"{file.relative_to(path)}={token};".encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class RunDir:
+    """A run's folder. ``RunDir(Path("runs/demo"))``."""
+
+    path: Path
+
+    def __post_init__(self):
+        self.path = Path(self.path)
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.path / stage
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    def manifest(self) -> dict:
+        if not self.manifest_path.is_file():
+            return {"stages": {}}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def save_config(self, config_dict: dict) -> None:
+        with atomic_path(self.path / "config.yaml") as tmp:
+            tmp.write_text(yaml.safe_dump(config_dict, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def is_up_to_date(self, stage: str, config_hash: str, inputs: dict[str, str]) -> bool:
+        """True when ``stage`` finished before with the same config and inputs, and its outputs are all there."""
+        entry = self.manifest()["stages"].get(stage)
+        if not entry or entry.get("config_hash") != config_hash:
+            return False
+        if entry.get("inputs") != {name: fingerprint(p) for name, p in inputs.items()}:
+            return False
+        return all((self.path / out).exists() for out in entry.get("outputs", []))
+
+    def record(self, stage: str, config_hash: str, inputs: dict[str, str], outputs: list[str],
+               seconds: float, summary: dict | None = None) -> None:
+        """Write the stage's manifest entry (after its outputs are in place)."""
+        manifest = self.manifest()
+        manifest["stages"][stage] = {
+            "config_hash": config_hash,
+            "inputs": {name: fingerprint(p) for name, p in inputs.items()},
+            "input_paths": {name: str(p) for name, p in inputs.items()},
+            "outputs": outputs,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(seconds, 2),
+            "summary": summary or {},
+        }
+        write_json(self.manifest_path, manifest)
+
+
+class Timer:
+    """``with Timer() as t: ...; t.seconds``"""
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

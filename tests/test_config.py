@@ -1,0 +1,72 @@
+from dataclasses import dataclass, field
+
+import pytest
+
+from empathic_rlhf import config as cfg
+from empathic_rlhf.errors import EmpathicError
+from empathic_rlhf.pipeline.config import load_run_config
+
+
+@dataclass
+class Inner:
+    size: int = field(default=3, metadata={"help": "A size."})
+    names: list[str] = field(default_factory=list, metadata={"help": "Some names."})
+    rate: float = 0.5
+    path: str | None = None
+
+
+@dataclass
+class Outer:
+    name: str = "x"
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_overrides_nest_and_parse_values_as_yaml():
+    assert cfg.parse_overrides(["--inner.size=7", "--name=run1", "--inner.names=[a, b]"]) == {
+        "inner": {"size": 7, "names": ["a", "b"]}, "name": "run1"}
+
+
+def test_layers_merge_in_order_and_types_are_coerced():
+    outer = cfg.load(Outer, layers=[{"inner": {"size": 1, "rate": 1}}, {"inner": {"size": 2}},
+                                    cfg.parse_overrides(["--inner.names=a,b"])])
+    assert outer.inner.size == 2 and outer.inner.rate == 1.0 and isinstance(outer.inner.rate, float)
+    assert outer.inner.names == ["a", "b"] and outer.inner.path is None
+
+
+def test_unknown_key_names_the_dotted_key():
+    with pytest.raises(EmpathicError, match=r"unknown config key 'inner\.sise'"):
+        cfg.load(Outer, layers=[{"inner": {"sise": 2}}])
+
+
+def test_wrong_type_names_the_key():
+    with pytest.raises(EmpathicError, match=r"'inner\.size' must be int, got 'big'"):
+        cfg.load(Outer, layers=[cfg.parse_overrides(["--inner.size=big"])])
+    with pytest.raises(EmpathicError, match=r"'inner\.size' must be int, got True"):
+        cfg.load(Outer, layers=[{"inner": {"size": True}}])
+
+
+def test_override_must_look_like_a_dotted_assignment():
+    with pytest.raises(EmpathicError, match="--section.key=value"):
+        cfg.parse_overrides(["--oops"])
+
+
+def test_help_text_is_declared_on_the_field():
+    assert cfg.help_of(Inner, "size") == "A size."
+
+
+def test_run_config_profiles_file_and_overrides(tmp_path):
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("prepare:\n  max_history_turns: 3\n")
+    config = load_run_config(profile="demo", config_file=str(config_file),
+                             overrides=["--prepare.max_length=128", "--name=abc"])
+    assert config.prepare.max_history_turns == 3 and config.prepare.max_length == 128
+    assert config.prepare.max_conversations == {"train": 2000, "valid": 200, "test": 200}  # from the demo profile
+    assert config.model.base_model == "smollm2-135m" and config.run_path.name == "abc"
+    assert load_run_config(profile="full").model.base_model == "gpt2"
+
+
+def test_validation_errors_are_user_errors():
+    with pytest.raises(EmpathicError, match="max_history_turns must be 1-5"):
+        load_run_config(overrides=["--prepare.max_history_turns=9"])
+    with pytest.raises(EmpathicError, match="unknown profile"):
+        load_run_config(profile="huge")
