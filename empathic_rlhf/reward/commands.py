@@ -1,0 +1,48 @@
+"""``empathic reward train`` and ``empathic reward score``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..pipeline.commands import add_run_options, run_config_from
+
+
+def _train(args, overrides) -> int:
+    from ..pipeline.run import run_stage
+    from ..pipeline.stages import stage_named
+
+    config = run_config_from(args, overrides)
+    entry = run_stage(config, stage_named("reward"), force=args.force)
+    print(json.dumps(entry["summary"], indent=2))
+    return 0
+
+
+def _score(args, overrides) -> int:
+    from ..runtime import configure_cpu_runtime
+
+    configure_cpu_runtime()
+    from .model import RewardModel
+    from .scoring import read_score_requests
+
+    requests = read_score_requests(args.input)
+    model = RewardModel.load(args.model)
+    scores = model.score([r["prompt"] for r in requests], [r["reply"] for r in requests],
+                         normalized=not args.raw)
+    for request, score in zip(requests, scores):
+        print(json.dumps({**request["record"], "reward": round(score, 6)}, ensure_ascii=False))
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    reward = subparsers.add_parser("reward", help="Reward model: train on labels, score replies.")
+    sub = reward.add_subparsers(dest="reward_command", metavar="<reward-command>", required=True)
+    train = sub.add_parser("train", help="Train the reward model of a run (stage 3).")
+    add_run_options(train)
+    train.set_defaults(func=_train)
+    score = sub.add_parser("score", help="Score (context, reply) pairs: JSONL in, JSONL with 'reward' out.")
+    score.add_argument("--model", required=True, help="Reward model folder, e.g. runs/demo/reward/model.")
+    score.add_argument("--input", default="-", help="JSONL file, or - for stdin. Each line: {history: [...] or "
+                                                    "prompt: [messages], reply: str}.")
+    score.add_argument("--raw", action="store_true", help="Raw head outputs instead of normalised scores.")
+    score.set_defaults(func=_score)

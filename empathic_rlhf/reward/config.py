@@ -1,0 +1,37 @@
+"""Config of the reward-model stage (``empathic reward train``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RewardConfig:
+    """Train a scalar reward model on best-of-k labels, initialised from π."""
+
+    labels: str = field(default="auto", metadata={
+        "help": "Label source: auto (human labels if <run>/labels/labels.jsonl exists, else `bootstrap`), human, "
+                "gold-vs-policy, or synthetic:<scorer> (e.g. synthetic:static)."})
+    bootstrap: str = field(default="gold-vs-policy", metadata={
+        "help": "Source used by `labels: auto` when there are no human labels."})
+    heldout_fraction: float = field(default=0.2, metadata={
+        "help": "Share of conversations held out for evaluation (split by conversation: a context is never in "
+                "both train and test)."})
+    learning_rate: float = field(default=1e-5, metadata={"help": "Peak learning rate (linear decay)."})
+    epochs: float = field(default=1.0, metadata={"help": "Passes over the training pairs."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimizer steps (-1: use epochs)."})
+    batch_size: int = field(default=8, metadata={
+        "help": "Pairs per step; a multiple of k-1 keeps all pairs of one task in one batch."})
+    max_length: int = field(default=256, metadata={"help": "Pairs with a longer side are left out (counted)."})
+    normalize: bool = field(default=True, metadata={
+        "help": "Fit gain and bias so π's samples on held-out contexts score mean 0, std 1 (Ziegler et al.)."})
+    max_tasks: int | None = field(default=None, metadata={"help": "Use at most this many tasks (demo subsets)."})
+
+    def __post_init__(self):
+        if not 0.0 < self.heldout_fraction < 1.0:
+            raise ValueError(f"heldout_fraction must be in (0, 1), got {self.heldout_fraction}")
+        allowed = ("auto", "human", "gold-vs-policy")
+        if self.labels not in allowed and not self.labels.startswith("synthetic:"):
+            raise ValueError(f"labels must be auto, human, gold-vs-policy or synthetic:<scorer>, got {self.labels!r}")
+        if self.bootstrap not in ("gold-vs-policy",) and not self.bootstrap.startswith("synthetic:"):
+            raise ValueError(f"bootstrap must be gold-vs-policy or synthetic:<scorer>, got {self.bootstrap!r}")

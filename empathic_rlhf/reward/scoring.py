@@ -1,0 +1,42 @@
+"""Read ``empathic reward score`` requests: one JSON object per line with a context and a reply."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import located
+
+
+def to_prompt(path, line: int, record: dict) -> list[dict]:
+    """Accept ``prompt`` (chat messages), ``history`` (strings, oldest first, alternating with the replying side
+    last to answer) or ``context`` (one string)."""
+    if isinstance(record.get("prompt"), list):
+        return record["prompt"]
+    history = record.get("history")
+    if history is None and isinstance(record.get("context"), str):
+        history = [record["context"]]
+    if not isinstance(history, list) or not history:
+        raise located(path, line, "needs 'prompt' (messages), 'history' (list of turns) or 'context' (text)")
+    texts = [h["text"] if isinstance(h, dict) else str(h) for h in history]
+    # The newest turn is the other side's (user); roles alternate backwards from it.
+    n = len(texts)
+    return [{"role": "user" if (n - 1 - i) % 2 == 0 else "assistant", "content": t} for i, t in enumerate(texts)]
+
+
+def read_score_requests(source: str) -> list[dict]:
+    name = "<stdin>" if source == "-" else source
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    requests = []
+    with stream:
+        for line, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise located(name, line, f"bad JSON ({e.msg})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("reply"), str):
+                raise located(name, line, "each line needs a string 'reply'")
+            requests.append({"record": record, "prompt": to_prompt(name, line, record), "reply": record["reply"]})
+    return requests

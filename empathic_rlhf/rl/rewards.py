@@ -1,0 +1,58 @@
+"""Reward components as TRL reward functions: ``f(prompts, completions, completion_ids, **kw) -> list[float]``.
+
+Prompts and completions arrive in conversational form (lists of messages). Each component scores
+(context, reply) exactly as elsewhere in the toolkit: the reward model through ``RewardModel.score`` (the same
+rendering as in its training), the static reward and DYME through their own functions of (history, reply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def reply_text(completion) -> str:
+    return completion[0]["content"] if isinstance(completion, list) else str(completion)
+
+
+def history_texts(prompt) -> list[str]:
+    if isinstance(prompt, list):
+        return [m["content"] for m in prompt if m["role"] != "system"]
+    return [str(prompt)]
+
+
+def named(name: str, fn: Callable) -> Callable:
+    fn.__name__ = name  # TRL logs each component as rewards/<name>/mean
+    return fn
+
+
+def reward_model_reward(reward_model) -> Callable:
+    def score(prompts, completions, **kwargs):
+        return reward_model.score(list(prompts), [reply_text(c) for c in completions])
+    return named("reward_model", score)
+
+
+def static_reward_fn(config=None) -> Callable:
+    from ..metrics.static_reward import StaticReward
+
+    scorer = StaticReward(config)
+
+    def score(prompts, completions, **kwargs):
+        return scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions]).tolist()
+    return named("static", score)
+
+
+def dyme_reward_fn(model_dir: str) -> Callable:
+    from ..dyme.score import load_dyme_scorer
+
+    scorer = load_dyme_scorer(model_dir)
+
+    def score(prompts, completions, **kwargs):
+        return list(scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions]))
+    return named("dyme", score)
+
+
+def missing_eos_penalty_fn(eos_token_id: int, penalty: float) -> Callable:
+    """-penalty for a reply whose tokens hold no end-of-reply token (it was cut at the length limit)."""
+    def score(prompts, completions, completion_ids, **kwargs):
+        return [0.0 if eos_token_id in ids else -penalty for ids in completion_ids]
+    return named("missing_eos", score)

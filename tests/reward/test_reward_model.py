@@ -1,0 +1,87 @@
+"""Reward model on a tiny GPT-2: learns a planted preference; scores are consistent; normalisation works."""
+
+import random
+import statistics
+
+import pytest
+
+from empathic_rlhf.reward.config import RewardConfig
+from empathic_rlhf.reward.labels import Label
+from empathic_rlhf.reward.model import RewardModel, reward_input_ids
+from empathic_rlhf.reward.pairs import prompt_messages
+
+OPENERS = ["My cat ran away", "I failed my exam", "We lost the game", "My car broke down", "I got a new job",
+           "My sister is visiting", "It rained all week", "I moved to a new city", "My phone fell in water"]
+NOUNS = ["today", "yesterday", "this week", "again", "at last", "this morning", "last night", "for once"]
+
+
+def planted_tasks(n: int, seed: int = 0):
+    """Tasks whose best candidate is the only one saying 'sorry' (the planted preference)."""
+    rng = random.Random(seed)
+    tasks, labels = [], []
+    for i in range(n):
+        k = rng.choice([2, 3, 4])
+        good = f"I am so sorry about that {rng.choice(NOUNS)}."
+        bad = [f"{rng.choice(['Nice', 'Cool', 'Okay', 'Fine'])}, tell me more {rng.choice(NOUNS)}." for _ in
+               range(k - 1)]
+        texts = bad + [good]
+        rng.shuffle(texts)
+        cands = [{"cand_id": f"c{j}", "text": t, "source": "pi"} for j, t in enumerate(texts)]
+        tasks.append({"task_id": f"t{i}", "conv_id": f"conv{i}", "emotion": "sad", "situation": "",
+                      "history": [{"role": "speaker", "text": f"{rng.choice(OPENERS)} {rng.choice(NOUNS)}."}],
+                      "candidates": cands})
+        labels.append(Label(f"t{i}", "planted", "synthetic:planted", "best",
+                            best=next(c["cand_id"] for c in cands if c["text"] == good)))
+    return tasks, labels
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_gpt2_dir, tmp_path_factory):
+    from empathic_rlhf.reward.train import train_reward_model
+
+    tasks, labels = planted_tasks(240)
+    out = tmp_path_factory.mktemp("reward")
+    config = RewardConfig(learning_rate=2e-3, epochs=3, batch_size=6, heldout_fraction=0.25)
+    metrics = train_reward_model(str(tiny_gpt2_dir), tasks, labels, config, out, seed=0)
+    return metrics, out, tasks
+
+
+def test_learns_planted_preference_to_90_percent_heldout(trained):
+    metrics, _, _ = trained
+    heldout = metrics["heldout"]["overall"]
+    assert heldout["n"] >= 60
+    assert heldout["accuracy"] >= 0.9, metrics["heldout"]
+    losses = [h["loss"] for h in metrics["train_log"]]
+    assert losses[-1] < losses[0]
+
+
+def test_normalization_gives_mean_0_std_1_on_reference(trained):
+    _, out, tasks = trained
+    from empathic_rlhf.reward.split import is_heldout
+
+    model = RewardModel.load(out / "model")
+    prompts, replies = [], []
+    for task in tasks:
+        if is_heldout(task["conv_id"], 0.25):
+            prompts += [prompt_messages(task)] * len(task["candidates"])
+            replies += [c["text"] for c in task["candidates"]]
+    scores = model.score(prompts, replies)
+    assert abs(statistics.fmean(scores)) < 1e-3 and abs(statistics.pstdev(scores) - 1) < 1e-3
+
+
+def test_same_pair_same_score_in_training_scoring_and_batches(trained):
+    """The token ids the trainer saw are exactly what `score` feeds the model, and batching does not move it."""
+    import torch
+
+    _, out, tasks = trained
+    model = RewardModel.load(out / "model")
+    task = tasks[0]
+    prompt, reply = prompt_messages(task), task["candidates"][0]["text"]
+    ids = reward_input_ids(model.tokenizer, prompt, reply)
+    assert model.tokenizer.decode(ids).endswith("<EOT>")  # the template ends the reply; nothing appended
+    with torch.no_grad():
+        direct = model.model(input_ids=torch.tensor([ids])).logits[0, 0].item()
+    alone = model.score([prompt], [reply], normalized=False)[0]
+    long_reply = "This one is a much longer reply than the other so that padding is needed."
+    batched = model.score([prompt, prompt], [long_reply, reply], normalized=False)[1]
+    assert alone == pytest.approx(direct, abs=1e-5) and batched == pytest.approx(direct, abs=1e-4)
