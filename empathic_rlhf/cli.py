@@ -19,6 +19,14 @@ from .errors import EmpathicError
 COMMAND_MODULES = (
     "empathic_rlhf.data.commands",
     "empathic_rlhf.models.commands",
+    "empathic_rlhf.sft.commands",
+    "empathic_rlhf.sample.commands",
+    "empathic_rlhf.evaluate.commands",
+    "empathic_rlhf.chat.commands",
+    "empathic_rlhf.reward.commands",
+    "empathic_rlhf.rl.commands",
+    "empathic_rlhf.dpo.commands",
+    "empathic_rlhf.report.commands",
     "empathic_rlhf.pipeline.commands",
 )
 

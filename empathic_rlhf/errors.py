@@ -13,3 +13,8 @@ def located(path, line: int | None, message: str) -> EmpathicError:
     """Build an error that names ``path`` (and ``line`` when known) in front of ``message``."""
     where = f"{path}:{line}" if line is not None else f"{path}"
     return EmpathicError(f"{where}: {message}")
+
+
+class WaitingForLabels(EmpathicError):
+    """The run needs human labels that do not exist yet: ``empathic run`` stops here cleanly (exit 0) and says
+    how to collect them; rerun it once they are exported and it goes on from there."""

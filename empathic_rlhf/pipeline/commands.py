@@ -36,8 +36,14 @@ def run_config_from(args, overrides):
 def _run(args, overrides) -> int:
     from .run import run_pipeline
 
+    from ..errors import WaitingForLabels
+
     config = run_config_from(args, overrides)
-    entries = run_pipeline(config, force=args.force, until=args.until)
+    try:
+        entries = run_pipeline(config, force=args.force, until=args.until)
+    except WaitingForLabels as waiting:
+        print(f"\nthe run stops here: {waiting}")
+        return 0
     print(f"\nrun directory: {config.run_path}")
     for name, entry in entries.items():
         print(f"  {name:<10} {entry['seconds']:>8.1f} s  {entry.get('summary', {})}")

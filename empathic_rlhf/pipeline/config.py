@@ -10,8 +10,14 @@ import yaml
 
 from .. import config as cfg
 from ..data.config import DataConfig, PrepareConfig
+from ..dpo.config import DpoConfig
 from ..errors import EmpathicError
+from ..evaluate.config import EvaluateConfig
 from ..models.loading import ModelConfig
+from ..reward.config import RewardConfig
+from ..rl.config import RlConfig
+from ..sample.config import SampleConfig
+from ..sft.config import SftConfig
 
 PROFILES = ("demo", "full")
 
@@ -29,6 +35,12 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    sft: SftConfig = field(default_factory=SftConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    rl: RlConfig = field(default_factory=RlConfig)
+    dpo: DpoConfig = field(default_factory=DpoConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     @property
     def run_path(self) -> Path:

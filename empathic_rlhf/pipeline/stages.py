@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..dpo import stage as dpo_stage
+from ..evaluate import stage as evaluate_stage
+from ..report import stage as report_stage
+from ..reward import stage as reward_stage
+from ..rl import stage as rl_stage
 from ..rundir import RunDir
+from ..sample import stage as sample_stage
+from ..sft import stage as sft_stage
 from .config import RunConfig
 
 
@@ -38,6 +45,13 @@ def _prepare_run(config: RunConfig, run: RunDir) -> dict:
 
 STAGES: tuple[Stage, ...] = (
     Stage("prepare", ("data", "model", "prepare"), _prepare_inputs, _prepare_run),
+    Stage("sft", ("model", "sft"), sft_stage.inputs, sft_stage.run),
+    Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run),
+    Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run),
+    Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run),
+    Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run),
+    Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run),
+    Stage("report", (), report_stage.inputs, report_stage.run),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EmpathicError
+from ..errors import EmpathicError, WaitingForLabels
 
 
 def human_labels_path(run) -> Path:
@@ -21,6 +21,16 @@ def policy_dir(config, run) -> str:
     """π: the SFT model of this run, else the base model (a reward model can start from any causal LM)."""
     sft_model = run.stage_dir("sft") / "model"
     return str(sft_model) if (sft_model / "config.json").is_file() else config.model.base_model
+
+
+def waiting_message(run) -> str:
+    tasks = run.stage_dir("sample") / "tasks.jsonl"
+    return (f"waiting for human labels in {human_labels_path(run)}. Collect them with the labelling app:\n"
+            f"  empathic label import {tasks}\n"
+            f"  empathic label invite NAME        (one invite link per annotator)\n"
+            f"  empathic label serve              (annotators open their links)\n"
+            f"  empathic label export --out {human_labels_path(run).parent}\n"
+            f"then rerun the same command: it goes on from the labels.")
 
 
 def inputs(config, run) -> dict[str, str]:
@@ -45,8 +55,7 @@ def choose_labels(config, run, tasks: list[dict]) -> tuple[list[dict], list, str
         source = "human" if human_labels_path(run).is_file() else config.reward.bootstrap
     if source == "human":
         if not human_labels_path(run).is_file():
-            raise EmpathicError(f"{human_labels_path(run)}: no human labels yet; export them from the labelling app "
-                                "(empathic label export) or use --reward.labels=gold-vs-policy")
+            raise WaitingForLabels(waiting_message(run))
         return tasks, [l for l in read_labels(human_labels_path(run)) if l.source == "human"], source
     if source == "gold-vs-policy":
         samples = [r for path in sorted(run.stage_dir("prepare").glob("*.jsonl")) for _, r in read_jsonl(path)]

@@ -1,38 +1,14 @@
 """Reward model on a tiny GPT-2: learns a planted preference; scores are consistent; normalisation works."""
 
-import random
 import statistics
 
 import pytest
 
+from planted import planted_tasks
+
 from empathic_rlhf.reward.config import RewardConfig
-from empathic_rlhf.reward.labels import Label
 from empathic_rlhf.reward.model import RewardModel, reward_input_ids
 from empathic_rlhf.reward.pairs import prompt_messages
-
-OPENERS = ["My cat ran away", "I failed my exam", "We lost the game", "My car broke down", "I got a new job",
-           "My sister is visiting", "It rained all week", "I moved to a new city", "My phone fell in water"]
-NOUNS = ["today", "yesterday", "this week", "again", "at last", "this morning", "last night", "for once"]
-
-
-def planted_tasks(n: int, seed: int = 0):
-    """Tasks whose best candidate is the only one saying 'sorry' (the planted preference)."""
-    rng = random.Random(seed)
-    tasks, labels = [], []
-    for i in range(n):
-        k = rng.choice([2, 3, 4])
-        good = f"I am so sorry about that {rng.choice(NOUNS)}."
-        bad = [f"{rng.choice(['Nice', 'Cool', 'Okay', 'Fine'])}, tell me more {rng.choice(NOUNS)}." for _ in
-               range(k - 1)]
-        texts = bad + [good]
-        rng.shuffle(texts)
-        cands = [{"cand_id": f"c{j}", "text": t, "source": "pi"} for j, t in enumerate(texts)]
-        tasks.append({"task_id": f"t{i}", "conv_id": f"conv{i}", "emotion": "sad", "situation": "",
-                      "history": [{"role": "speaker", "text": f"{rng.choice(OPENERS)} {rng.choice(NOUNS)}."}],
-                      "candidates": cands})
-        labels.append(Label(f"t{i}", "planted", "synthetic:planted", "best",
-                            best=next(c["cand_id"] for c in cands if c["text"] == good)))
-    return tasks, labels
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Offline preference optimisation: TRL's DPOTrainer on the reward stage's pairs, starting from π."""

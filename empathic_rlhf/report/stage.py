@@ -1,0 +1,19 @@
+"""The ``report`` stage: the last step of ``empathic run``. Its inputs are every other stage's metrics, so it is
+rebuilt whenever any of them changes."""
+
+from __future__ import annotations
+
+REPORTED = ("sft/metrics.json", "reward/metrics.json", "rl/metrics.json", "dpo/metrics.json",
+            "evaluate/table.json", "dyme/metrics.json")
+
+
+def inputs(config, run) -> dict[str, str]:
+    return {name: str(run.path / name) for name in REPORTED if (run.path / name).is_file()}
+
+
+def run(config, run) -> dict:
+    from .build import build_report
+
+    path = build_report(run.path)
+    print(f"report: {path}")
+    return {"outputs": ["report.html"], "summary": {"report": str(path)}}

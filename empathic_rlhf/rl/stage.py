@@ -1,0 +1,86 @@
+"""The ``rl`` stage: π + reward -> RL policy in ``<run>/rl/model`` (the checkpoint kept at the KL budget).
+
+Which prompts? (the seed's "with which input data??") Contexts of the prepared ``valid`` split that were *not*
+made into comparison tasks: π never trained on them (SFT uses ``train``) and the reward model never saw them
+(it learned from the tasks), so RL cannot simply replay what r memorised. The last ``eval_prompts`` of them are
+held out from RL itself and only used to pick the checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EmpathicError
+
+
+def inputs(config, run) -> dict[str, str]:
+    found = {"prepare/prompts": str(run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"),
+             "sft/model": str(run.stage_dir("sft") / "model")}
+    if "reward_model" in config.rl.rewards:
+        found["reward/model"] = str(run.stage_dir("reward") / "model")
+    if "dyme" in config.rl.rewards:
+        found["dyme/model"] = str(run.stage_dir("dyme") / "model")
+    tasks = run.stage_dir("sample") / "tasks.jsonl"
+    if tasks.is_file():
+        found["sample/tasks"] = str(tasks)
+    return found
+
+
+def rl_prompts(config, run) -> tuple[list[list[dict]], list[list[dict]]]:
+    """(training prompts, held-out prompts): prompt-split contexts whose conversations have no comparison task."""
+    from ..io import read_jsonl
+
+    tasks_path = run.stage_dir("sample") / "tasks.jsonl"
+    used = {t.get("conv_id") for _, t in read_jsonl(tasks_path)} if tasks_path.is_file() else set()
+    path = run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"
+    prompts = [s["prompt"] for _, s in read_jsonl(path) if s["conv_id"] not in used]
+    if config.rl.max_prompts:
+        prompts = prompts[: config.rl.max_prompts + config.rl.eval_prompts]
+    if len(prompts) <= config.rl.eval_prompts:
+        raise EmpathicError(f"{path}: only {len(prompts)} prompts left after excluding labelled contexts; need more "
+                            f"than rl.eval_prompts={config.rl.eval_prompts}")
+    return prompts[: -config.rl.eval_prompts], prompts[-config.rl.eval_prompts:]
+
+
+def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]:
+    """The weighted components of ``rl.rewards``, plus the missing-end-of-reply penalty."""
+    from . import rewards
+
+    fns, weights = [], []
+    for name, weight in config.rl.rewards.items():
+        if name == "reward_model":
+            from ..reward.model import RewardModel
+
+            folder = run.stage_dir("reward") / "model"
+            if not (folder / "config.json").is_file():
+                raise EmpathicError(f"{folder}: no reward model; run `empathic reward train` first")
+            fns.append(rewards.reward_model_reward(RewardModel.load(folder)))
+        elif name == "static":
+            fns.append(rewards.static_reward_fn())
+        elif name == "dyme":
+            fns.append(rewards.dyme_reward_fn(str(run.stage_dir("dyme") / "model")))
+        weights.append(weight)
+    if config.rl.missing_eos_penalty:
+        fns.append(rewards.missing_eos_penalty_fn(eos_token_id, config.rl.missing_eos_penalty))
+        weights.append(1.0)
+    return fns, weights
+
+
+def run(config, run) -> dict:
+    from transformers import AutoTokenizer
+
+    from .trainer import train_rl
+
+    policy = run.stage_dir("sft") / "model"
+    if not (policy / "config.json").is_file():
+        raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")
+    prompts, heldout = rl_prompts(config, run)
+    eos = AutoTokenizer.from_pretrained(policy).eos_token_id
+    fns, weights = reward_functions(config, run, eos)
+    summary = train_rl(config.rl, str(policy), prompts, heldout, fns, weights, run.stage_dir("rl"), seed=config.seed)
+    kept = summary["kept"] or {}
+    print(f"[rl] kept step {kept.get('step')}: held-out reward {kept.get('heldout_reward')}, KL {kept.get('heldout_kl')}")
+    return {"outputs": ["rl/model", "rl/metrics.json", "rl/log.jsonl"],
+            "summary": {"steps": summary["steps"], "kept_step": kept.get("step"),
+                        "kept_heldout_reward": kept.get("heldout_reward"), "kept_heldout_kl": kept.get("heldout_kl"),
+                        "final_beta": summary["final_beta"]}}
