@@ -55,3 +55,20 @@ def add_commands(subparsers) -> None:
     add_run_options(parser)
     parser.add_argument("--until", help="Stop after this stage.")
     parser.set_defaults(func=_run)
+
+
+def add_stage_command(subparsers, name: str, help_text: str) -> None:
+    """``empathic <name>``: run one stage (after the stages it needs, when those are out of date)."""
+    def command(args, overrides) -> int:
+        import json
+
+        from .run import run_with_needs
+
+        config = run_config_from(args, overrides)
+        entry = run_with_needs(config, name, force=args.force)
+        print(json.dumps({"stage": name, "run": str(config.run_path), **entry.get("summary", {})}, indent=2))
+        return 0
+
+    parser = subparsers.add_parser(name, help=help_text)
+    add_run_options(parser)
+    parser.set_defaults(func=command)

@@ -7,7 +7,7 @@ import sys
 from .. import config as cfg
 from ..rundir import RunDir, Timer
 from .config import RunConfig
-from .stages import STAGES, Stage
+from .stages import STAGES, Stage, stage_named
 
 
 def stage_hash(config: RunConfig, stage: Stage) -> str:
@@ -41,3 +41,14 @@ def run_pipeline(config: RunConfig, *, force: bool = False, until: str | None = 
         if stage.name == until:
             break
     return entries
+
+
+def run_with_needs(config: RunConfig, name: str, *, force: bool = False, done: set | None = None) -> dict:
+    """Run stage ``name`` after the stages it needs (each only if out of date); ``force`` reruns ``name`` only."""
+    done = done if done is not None else set()
+    stage = stage_named(name)
+    for needed in stage.needs:
+        if needed not in done:
+            run_with_needs(config, needed, done=done)
+    done.add(name)
+    return run_stage(config, stage, force=force)

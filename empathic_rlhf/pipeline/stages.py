@@ -23,6 +23,7 @@ class Stage:
     sections: tuple[str, ...]  # config sections whose change reruns the stage
     inputs: Callable[[RunConfig, RunDir], dict[str, str]]
     run: Callable[[RunConfig, RunDir], dict]  # returns {"outputs": [paths relative to the run], "summary": {...}}
+    needs: tuple[str, ...] = ()  # stages whose outputs this one reads (run first by a single-stage command)
 
 
 def _prepare_inputs(config: RunConfig, run: RunDir) -> dict[str, str]:
@@ -45,12 +46,12 @@ def _prepare_run(config: RunConfig, run: RunDir) -> dict:
 
 STAGES: tuple[Stage, ...] = (
     Stage("prepare", ("data", "model", "prepare"), _prepare_inputs, _prepare_run),
-    Stage("sft", ("model", "sft"), sft_stage.inputs, sft_stage.run),
-    Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run),
-    Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run),
-    Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run),
-    Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run),
-    Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run),
+    Stage("sft", ("model", "sft"), sft_stage.inputs, sft_stage.run, needs=("prepare",)),
+    Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run, needs=("sft",)),
+    Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run, needs=("sample",)),
+    Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run, needs=("reward",)),
+    Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run, needs=("reward",)),
+    Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run, needs=("sft",)),
     Stage("report", (), report_stage.inputs, report_stage.run),
 )
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from ..pipeline.commands import add_run_options, run_config_from
 
 
 def _train(args, overrides) -> int:
-    from ..pipeline.run import run_stage
-    from ..pipeline.stages import stage_named
+    from ..pipeline.run import run_with_needs
 
     config = run_config_from(args, overrides)
-    entry = run_stage(config, stage_named("reward"), force=args.force)
+    entry = run_with_needs(config, "reward", force=args.force)
     print(json.dumps(entry["summary"], indent=2))
     return 0
 

@@ -42,9 +42,9 @@ def static_reward_fn(config=None) -> Callable:
 
 
 def dyme_reward_fn(model_dir: str) -> Callable:
-    from ..dyme.score import load_dyme_scorer
+    from ..dyme.score import load_dyme_reward
 
-    scorer = load_dyme_scorer(model_dir)
+    scorer = load_dyme_reward(model_dir)
 
     def score(prompts, completions, **kwargs):
         return list(scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions]))

@@ -60,3 +60,27 @@ def test_rerun_skips_everything(tiny_run, capsys):
     assert main(args) == 0
     err = capsys.readouterr().err
     assert err.count("up to date, skipped") == 8
+
+
+def test_human_labels_stop_the_run_then_it_goes_on_from_them(tiny_run, tmp_path, capsys):
+    """labels: human -> the run stops after sampling with instructions; once labels exist it goes on."""
+    import shutil
+
+    run, args = tiny_run
+    copy = tmp_path / "runs" / "tiny"
+    shutil.copytree(run, copy)
+    args = [a if not a.startswith(str(run.parent)) else str(copy.parent) for a in args] + ["--reward.labels=human"]
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "waiting for human labels" in out and "empathic label serve" in out
+    tasks = [json.loads(line) for line in (copy / "sample" / "tasks.jsonl").read_text().splitlines()]
+    labels = [{"task_id": t["task_id"], "annotator": f"ann{a}", "source": "human", "outcome": "best",
+               "best": t["candidates"][a % len(t["candidates"])]["cand_id"]} for t in tasks for a in range(2)]
+    write_jsonl(copy / "labels" / "labels.jsonl", labels)
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "[prepare] up to date" in err and "[sft] up to date" in err and "[reward] running" in err
+    metrics = json.loads((copy / "reward" / "metrics.json").read_text())
+    assert metrics["heldout"]["sources"] == {"human": metrics["pairs"]["test"]} or metrics["pairs"]["test"] == 0
+    assert set(metrics["heldout"]["by_agreement"]) <= {"split", "unanimous", "single"}

@@ -61,3 +61,38 @@ def test_same_pair_same_score_in_training_scoring_and_batches(trained):
     long_reply = "This one is a much longer reply than the other so that padding is needed."
     batched = model.score([prompt, prompt], [long_reply, reply], normalized=False)[1]
     assert alone == pytest.approx(direct, abs=1e-5) and batched == pytest.approx(direct, abs=1e-4)
+
+
+def test_reward_score_cli_and_rl_reward_function_agree_with_the_model(trained, tmp_path, capsys):
+    """`empathic reward score` (file in, JSONL out) and the RL reward function give the model's own scores."""
+    import json
+
+    from empathic_rlhf.cli import main
+    from empathic_rlhf.rl.rewards import reward_model_reward
+
+    _, out, tasks = trained
+    model = RewardModel.load(out / "model")
+    task = tasks[1]
+    prompt = prompt_messages(task)
+    replies = [c["text"] for c in task["candidates"]]
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("".join(json.dumps({"history": [task["history"][0]["text"]], "reply": r}) + "\n"
+                                for r in replies))
+    assert main(["reward", "score", "--model", str(out / "model"), "--input", str(requests)]) == 0
+    cli_scores = [json.loads(line)["reward"] for line in capsys.readouterr().out.splitlines()]
+    direct = model.score([prompt] * len(replies), replies)
+    rl_scores = reward_model_reward(model)(prompts=[prompt] * len(replies),
+                                           completions=[[{"role": "assistant", "content": r}] for r in replies])
+    assert cli_scores == pytest.approx(direct, abs=1e-5) and rl_scores == pytest.approx(direct, abs=1e-6)
+    best = next(c["text"] for c in task["candidates"] if "sorry" in c["text"])
+    assert cli_scores[replies.index(best)] == max(cli_scores)  # the planted preference shows in the scores
+
+
+def test_reward_score_rejects_bad_lines(trained, tmp_path, capsys):
+    from empathic_rlhf.cli import main
+
+    _, out, _ = trained
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"history": ["hi"], "reply": "ok"}\n{"reply": 3}\n')
+    assert main(["reward", "score", "--model", str(out / "model"), "--input", str(bad)]) == 2
+    assert "bad.jsonl:2: each line needs a string 'reply'" in capsys.readouterr().err
