@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -10,8 +11,9 @@ class DymeConfig:
     """Everything ``empathic dyme train`` / ``dyme score`` read; set in YAML under ``dyme:`` or ``--dyme.key=v``."""
 
     data_dir: str | None = field(default=None, metadata={
-        "help": "Folder with the conversation JSONL files (train/valid/test.jsonl, or their parent holding "
-                "reconstructed/). Default: $EMPATHIC_DATA_DIR."})
+        "help": "EmpatheticDialogues folder, found as every stage finds it (conversation JSONL such as "
+                "shared/data/empatheticdialogues/reconstructed, or the release CSVs). Default: --data-dir, "
+                "else $EMPATHIC_DATA_DIR."})
     max_conversations: int | None = field(default=None, metadata={
         "help": "Use only the first N conversations of each split (smoke tests); None = all."})
     max_history: int = field(default=8, metadata={
@@ -20,6 +22,9 @@ class DymeConfig:
     scale_quantile: float = field(default=0.995, metadata={
         "help": "Min-max scaling bounds are the (1-q, q) quantiles of each metric on train, values clipped to "
                 "[0, 1]; 1.0 = plain min-max. Keeps one 200-word utterance from squashing the length scale."})
+    feature_set: Literal["text+metrics", "metrics", "text"] = field(default="text+metrics", metadata={
+        "help": "Inputs of the MLP: both blocks (DYME), or an ablation with only the metric history + position "
+                "('metrics') or only the history embedding + position ('text')."})
     hidden_size: int = field(default=256, metadata={"help": "Width of the two hidden layers of the MLP."})
     dropout: float = field(default=0.1, metadata={"help": "Dropout after each hidden layer."})
     learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate."})

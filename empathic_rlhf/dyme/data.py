@@ -13,39 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EmpathicError
-from ..paths import DATA_DIR_ENV, cache_dir, data_dir_setting
-
-SPLIT_FILE = "{split}.jsonl"
-
-
-def find_split_file(data_dir: str | None, split: str) -> Path:
-    """The conversation JSONL of ``split`` under the data directory (``--data-dir`` or ``$EMPATHIC_DATA_DIR``).
-
-    Accepts the folder holding ``train.jsonl`` itself, or the ``empatheticdialogues`` folder above
-    ``reconstructed/``, or the data folder above that.
-    """
-    root = data_dir_setting(data_dir)
-    if root is None:
-        raise EmpathicError(f"no data directory: pass --data-dir or set {DATA_DIR_ENV} to the folder with "
-                            f"the conversation JSONL files ({SPLIT_FILE.format(split=split)})")
-    name = SPLIT_FILE.format(split=split)
-    for candidate in (Path(root), Path(root) / "reconstructed", Path(root) / "empatheticdialogues" / "reconstructed"):
-        if (candidate / name).is_file():
-            return candidate / name
-    raise EmpathicError(f"{root}: no {name} here nor under reconstructed/ (set --data-dir / {DATA_DIR_ENV})")
+from ..paths import cache_dir
 
 
 def load_split(data_dir: str | None, split: str, limit: int | None = None) -> list[list[str]]:
-    """Utterance texts of each conversation of ``split``, in file order (``limit`` keeps the first ones)."""
-    from ..data.ed_jsonl import read_conversations_jsonl
+    """Utterance texts of each conversation of ``split``, in file order (``limit`` keeps the first ones).
 
-    conversations = []
-    for conversation in read_conversations_jsonl(find_split_file(data_dir, split), split):
-        conversations.append([turn.text for turn in conversation.turns])
-        if limit is not None and len(conversations) >= limit:
-            break
-    return conversations
+    The data directory is found as every stage finds it (``--data-dir``, else ``$EMPATHIC_DATA_DIR``; see
+    ``data/sources.py``): conversation JSONL such as ``shared/data/empatheticdialogues/reconstructed``, or the CSVs.
+    """
+    from ..data.sources import resolve
+
+    conversations = [[turn.text for turn in c.turns] for c in resolve(data_dir).read(split)]
+    return conversations[:limit] if limit is not None else conversations
 
 
 def embedding_cache_dir() -> Path:
@@ -69,20 +49,44 @@ def measure_conversations(conversations: list[list[str]], embeddings: list[np.nd
     """Metric vectors (``METRIC_NAMES`` order) of every utterance, one ``[T, K]`` array per conversation."""
     from tqdm.auto import tqdm
 
-    from ..metrics.vector import METRIC_NAMES, conversation_vectors
+    from ..metrics.vector import METRIC_NAMES, metric_vectors
 
-    key = hashlib.sha256("\x01".join(["v1", *METRIC_NAMES, *("\x00".join(c) for c in conversations)]).encode())
+    # Keyed by the texts, the embeddings (similarity) AND the metric code, so editing a metric never serves
+    # stale cached values.
+    key = hashlib.sha256("\x01".join([_metrics_code_hash(), *METRIC_NAMES,
+                                        *("\x00".join(c) for c in conversations)]).encode())
+    for e in embeddings:
+        key.update(np.ascontiguousarray(e).tobytes())
     path = cache_dir() / "dyme-metrics" / f"{key.hexdigest()[:24]}.npy"
     if cache and path.is_file():
         return _split_rows(np.load(path), conversations)
-    rows = [conversation_vectors(c, e) for c, e in
-            tqdm(zip(conversations, embeddings), total=len(conversations), desc="metrics", disable=not progress)]
+    # One batched call over every (history, utterance) pair: the toxicity classifier's per-call overhead
+    # dominates when it is called per conversation (~100 conversations/s instead of thousands).
+    rows = []
+    for start in tqdm(range(0, len(conversations), 2000), desc="metrics", unit="x2000 conv", disable=not progress):
+        block = conversations[start:start + 2000]
+        vectors = np.concatenate(embeddings[start:start + 2000])
+        previous = np.concatenate([np.roll(e, 1, axis=0) for e in embeddings[start:start + 2000]])
+        histories = [c[:t] for c in block for t in range(len(c))]
+        flat, _ = metric_vectors(histories, [u for c in block for u in c], reply_vectors=vectors,
+                                 previous_vectors=previous)
+        rows.extend(_split_rows(flat, block))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, np.concatenate(rows) if rows else np.zeros((0, len(METRIC_NAMES))))
         os.replace(tmp, path)
     return rows
+
+
+def _metrics_code_hash() -> str:
+    from .. import metrics
+
+    folder = Path(metrics.__file__).parent
+    digest = hashlib.sha256()
+    for name in ("text.py", "lexical.py", "toxicity.py", "vector.py"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _split_rows(flat: np.ndarray, conversations: list[list[str]]) -> list[np.ndarray]:

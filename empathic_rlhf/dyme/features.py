@@ -51,6 +51,24 @@ class MinMaxScaler:
         return cls(lo=np.array(data["lo"], dtype=np.float64), hi=np.array(data["hi"], dtype=np.float64))
 
 
+FEATURE_SETS = ("text+metrics", "metrics", "text")
+
+
+def select_features(x: np.ndarray, feature_set: str, max_history: int) -> np.ndarray:
+    """Ablations: zero the text block (``metrics``) or the metric-history block (``text``); mask and position stay.
+    The layout is fixed so one scorer serves all variants; a zeroed input column contributes nothing."""
+    if feature_set == "text+metrics":
+        return x
+    x = x.copy()
+    if feature_set == "metrics":
+        x[:, : 2 * EMBED_DIM] = 0.0
+    elif feature_set == "text":
+        x[:, 2 * EMBED_DIM: x.shape[1] - 2 * max_history] = 0.0
+    else:
+        raise ValueError(f"unknown feature set {feature_set!r} (expected one of {FEATURE_SETS})")
+    return x
+
+
 def feature_dim(num_metrics: int, max_history: int) -> int:
     return 2 * EMBED_DIM + max_history * num_metrics + 2 * max_history
 
@@ -101,5 +119,7 @@ def baseline_predictions(scaled: list[np.ndarray]) -> dict[str, np.ndarray]:
         mean_rows.append(cumulative)
         prev_rows.append(met[:-1])
     k = scaled[0].shape[1] if scaled else 0
-    stack = (lambda rows: np.concatenate(rows) if rows else np.zeros((0, k)))
+    def stack(rows):
+        return np.concatenate(rows) if rows else np.zeros((0, k))
+
     return {"moving_average": stack(mean_rows), "previous": stack(prev_rows)}

@@ -47,7 +47,8 @@ def predict(model, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
 def train_mlp(x_train, y_train, x_valid, y_valid, cfg, log=print):
     """Train with AdamW on MSE; keep the epoch with the lowest validation MSE; stop after ``patience`` worse epochs.
 
-    Returns ``(model, history)`` where history lists ``{epoch, train_mse, valid_mse, seconds}``.
+    Returns ``(model, history)`` where history lists ``{epoch, train_mse, valid_mse, seconds}`` from epoch 0
+    (the untrained network) on.
     """
     import torch
 
@@ -56,7 +57,10 @@ def train_mlp(x_train, y_train, x_valid, y_valid, cfg, log=print):
     model = make_mlp(x_train.shape[1], y_train.shape[1], cfg.hidden_size, cfg.dropout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    best, best_state, bad, history = float("inf"), None, 0, []
+    # Epoch 0 = the untrained network, so the curve shows what training bought.
+    best = float(mse_per_metric(predict(model, x_valid), y_valid).mean())
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    bad, history = 0, [{"epoch": 0, "train_mse": None, "valid_mse": best, "seconds": 0.0}]
     for epoch in range(1, cfg.max_epochs + 1):
         start = time.time()
         model.train()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import MinMaxScaler, history_features
+from .features import MinMaxScaler, history_features, select_features
 
 
 class DymeScorer:
@@ -26,6 +26,7 @@ class DymeScorer:
         self.metric_names: list[str] = meta["metric_names"]
         self.scaler = MinMaxScaler.from_json(meta["scaler"])
         self.max_history: int = meta["max_history"]
+        self.feature_set: str = meta["config"].get("feature_set", "text+metrics")
         weights = meta["config"].get("reward_weights", {}) if reward_weights is None else reward_weights
         unknown = set(weights) - set(self.metric_names)
         if unknown:
@@ -53,6 +54,7 @@ class DymeScorer:
             scaled = self.scaler.transform(conversation_vectors(list(h), emb))
             features[h] = history_features(emb, scaled, self.max_history)
         x = np.stack([features[tuple(h)] for h in histories]).astype(np.float32)
+        x = select_features(x, self.feature_set, self.max_history)
         return predict(self.model, x)
 
     def actual(self, histories: list[list[str]], replies: list[str]) -> tuple[np.ndarray, np.ndarray]:

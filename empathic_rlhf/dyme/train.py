@@ -13,7 +13,7 @@ import numpy as np
 
 from ..io import write_json
 from .config import DymeConfig
-from .features import MinMaxScaler, baseline_predictions, build_examples
+from .features import MinMaxScaler, baseline_predictions, build_examples, select_features
 from .model import mse_per_metric, predict, save_model, train_mlp
 
 SPLITS = ("train", "valid", "test")
@@ -29,7 +29,9 @@ def fit_tables(embeddings: dict[str, list[np.ndarray]], metrics: dict[str, list[
     scaler = MinMaxScaler.fit(np.concatenate(metrics["train"]), cfg.scale_quantile)
     scaled = {s: [scaler.transform(m) for m in metrics[s]] for s in SPLITS}
     data = {s: build_examples(embeddings[s], scaled[s], cfg.max_history) for s in SPLITS}
-    log(f"examples: " + ", ".join(f"{s} {len(data[s][0]):,}" for s in SPLITS) + f"; {data['train'][0].shape[1]} features")
+    data = {s: (select_features(x, cfg.feature_set, cfg.max_history), y, n) for s, (x, y, n) in data.items()}
+    sizes = ", ".join(f"{s} {len(data[s][0]):,}" for s in SPLITS)
+    log(f"examples: {sizes}; {data['train'][0].shape[1]} features")
     start = time.time()
     model, curve = train_mlp(data["train"][0], data["train"][1], data["valid"][0], data["valid"][1], cfg, log=log)
     seconds = time.time() - start

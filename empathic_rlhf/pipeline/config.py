@@ -11,6 +11,7 @@ import yaml
 from .. import config as cfg
 from ..data.config import DataConfig, PrepareConfig
 from ..dpo.config import DpoConfig
+from ..dyme.config import DymeConfig
 from ..errors import EmpathicError
 from ..evaluate.config import EvaluateConfig
 from ..models.loading import ModelConfig
@@ -40,6 +41,7 @@ class RunConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     rl: RlConfig = field(default_factory=RlConfig)
     dpo: DpoConfig = field(default_factory=DpoConfig)
+    dyme: DymeConfig = field(default_factory=DymeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     @property

@@ -37,6 +37,8 @@ def run_pipeline(config: RunConfig, *, force: bool = False, until: str | None = 
     """Run every stage in order (up to ``until``); returns the manifest's stage entries."""
     entries = {}
     for stage in STAGES:
+        if not stage.enabled(config):
+            continue
         entries[stage.name] = run_stage(config, stage, force=force)
         if stage.name == until:
             break
@@ -47,7 +49,7 @@ def run_with_needs(config: RunConfig, name: str, *, force: bool = False, done: s
     """Run stage ``name`` after the stages it needs (each only if out of date); ``force`` reruns ``name`` only."""
     done = done if done is not None else set()
     stage = stage_named(name)
-    for needed in stage.needs:
+    for needed in stage.needs(config) if callable(stage.needs) else stage.needs:
         if needed not in done:
             run_with_needs(config, needed, done=done)
     done.add(name)

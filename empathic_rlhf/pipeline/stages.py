@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..dpo import stage as dpo_stage
+from ..dyme import stage as dyme_stage
 from ..evaluate import stage as evaluate_stage
 from ..report import stage as report_stage
 from ..reward import stage as reward_stage
@@ -23,7 +24,10 @@ class Stage:
     sections: tuple[str, ...]  # config sections whose change reruns the stage
     inputs: Callable[[RunConfig, RunDir], dict[str, str]]
     run: Callable[[RunConfig, RunDir], dict]  # returns {"outputs": [paths relative to the run], "summary": {...}}
-    needs: tuple[str, ...] = ()  # stages whose outputs this one reads (run first by a single-stage command)
+    # Stages whose outputs this one reads (run first by a single-stage command); a function of the config where
+    # that depends on it (rl needs reward only when the reward model is a reward component).
+    needs: tuple[str, ...] | Callable[[RunConfig], tuple[str, ...]] = ()
+    enabled: Callable[[RunConfig], bool] = lambda config: True  # e.g. DYME only when a reward uses it
 
 
 def _prepare_inputs(config: RunConfig, run: RunDir) -> dict[str, str]:
@@ -49,7 +53,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("sft", ("model", "sft"), sft_stage.inputs, sft_stage.run, needs=("prepare",)),
     Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run, needs=("sft",)),
     Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run, needs=("sample",)),
-    Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run, needs=("reward",)),
+    Stage("dyme", ("data", "dyme"), dyme_stage.inputs, dyme_stage.run, enabled=dyme_stage.enabled),
+    Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run, needs=rl_stage.needs),
     Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run, needs=("reward",)),
     Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run, needs=("sft",)),
     Stage("report", (), report_stage.inputs, report_stage.run),
