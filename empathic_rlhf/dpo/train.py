@@ -6,7 +6,6 @@ for chosen than for rejected replies: the held-out margin (chosen minus rejected
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..io import atomic_path, write_json, write_jsonl
@@ -84,6 +83,3 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
     write_json(out_dir / "metrics.json", metrics)
     return metrics
 
-
-def dumps(metrics: dict) -> str:
-    return json.dumps(metrics, indent=2)

@@ -3,7 +3,6 @@ normalise on π's held-out samples -> save ``<run>/reward/model`` and ``metrics.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -127,6 +126,3 @@ def load_tasks(path: str | Path) -> list[dict]:
         tasks.append(task)
     return tasks
 
-
-def dumps(metrics: dict) -> str:
-    return json.dumps(metrics, indent=2)

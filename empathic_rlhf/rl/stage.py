@@ -8,9 +8,14 @@ held out from RL itself and only used to pick the checkpoint.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from ..errors import EmpathicError
+
+
+def needs(config) -> tuple[str, ...]:
+    """sft always (π); reward and dyme when they are reward components."""
+    return ("sft", *(stage for stage, component in (("reward", "reward_model"), ("dyme", "dyme"))
+                     if component in config.rl.rewards))
 
 
 def inputs(config, run) -> dict[str, str]:

@@ -2,9 +2,8 @@ import json
 import subprocess
 import sys
 
-import pytest
 
-from conftest import ED_RECONSTRUCTED, needs_shared, write_jsonl
+from conftest import ED_RECONSTRUCTED, needs_shared
 from empathic_rlhf.cli import main
 
 
