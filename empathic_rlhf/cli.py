@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "empathic_rlhf.sample.commands",
     "empathic_rlhf.evaluate.commands",
     "empathic_rlhf.chat.commands",
+    "empathic_rlhf.feedback.commands",
     "empathic_rlhf.metrics.commands",
     "empathic_rlhf.reward.commands",
     "empathic_rlhf.dyme.commands",

@@ -34,14 +34,15 @@ def invite(store, name: str, *, admin: bool = False, rotate: bool = False) -> st
 
 
 def annotator_for(session, token: str | None):
-    """The annotator holding ``token``, or None."""
+    """The annotator holding ``token`` (a row with id, name, is_admin), or None."""
     from sqlalchemy import select
 
     from .models import Annotator
 
     if not token:
         return None
-    return session.scalar(select(Annotator).where(Annotator.token_hash == hash_token(token)))
+    return session.connection().execute(select(Annotator.id, Annotator.name, Annotator.is_admin)
+                                        .where(Annotator.token_hash == hash_token(token))).first()
 
 
 def join_url(base: str, token: str, *, admin: bool = False) -> str:

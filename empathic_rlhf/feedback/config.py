@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 CRITERIA = ("empathy", "relevance", "fluency")
 
@@ -33,6 +34,10 @@ class LabelConfig:
         "help": "Show the speaker's situation text above the dialogue (annotators can still toggle it)."})
     reservation_minutes: float = field(default=30.0, metadata={
         "help": "An unlabelled assignment older than this is released so another annotator can take the task."})
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = field(default="NORMAL", metadata={
+        "help": "SQLite durability. NORMAL (WAL): a killed server process loses no committed label; a power cut or "
+                "OS crash may lose the last few. FULL: fsync at every commit, safe against power loss, ~2 ms slower "
+                "per label."})
     pair_knowledge: list[str] = field(default_factory=list, metadata={
         "help": "Knowledge fields (emotion, situation) put in a system message at the head of exported pair prompts."})
 

@@ -2,7 +2,8 @@
 
 SQLite is tuned for a single server process with many request threads:
 - WAL, so readers (the admin page, ``label export``) never block the writer and a killed process loses nothing
-  that was committed; ``synchronous=FULL`` so a commit is on disk before the answer leaves;
+  that was committed (with ``synchronous=NORMAL`` a commit is in the OS page cache before the answer leaves,
+  which survives the process; ``FULL`` adds an fsync per commit for power loss: LabelConfig.sqlite_synchronous);
 - ``BEGIN IMMEDIATE`` for every transaction, so two transactions never both read and then both try to upgrade to
   a write lock (SQLite would fail one at once with SQLITE_BUSY instead of waiting);
 - a pool of one connection: request threads queue on the pool (a condition variable, no sleeping) instead of on
@@ -26,7 +27,7 @@ def default_url(run: str) -> str:
     return f"sqlite:///runs/{run}/labels/feedback.db"
 
 
-def make_engine(url: str):
+def make_engine(url: str, synchronous: str = "NORMAL"):
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import QueuePool
@@ -35,6 +36,8 @@ def make_engine(url: str):
         parsed = make_url(url)
     except Exception as e:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
         raise EmpathicError(f"database URL {url!r} is not valid: {e}") from None
+    if synchronous not in ("NORMAL", "FULL"):
+        raise EmpathicError(f"sqlite_synchronous must be NORMAL or FULL, got {synchronous!r}")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
@@ -45,7 +48,7 @@ def make_engine(url: str):
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000", "foreign_keys=ON"):
+        for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=30000", "foreign_keys=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -70,11 +73,11 @@ def migrate(engine) -> None:
 class Store:
     """An engine plus a session factory; every unit of work is one ``tx()``."""
 
-    def __init__(self, url: str, *, upgrade: bool = True):
+    def __init__(self, url: str, *, upgrade: bool = True, synchronous: str = "NORMAL"):
         from sqlalchemy.orm import sessionmaker
 
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if upgrade:
             migrate(self.engine)

@@ -12,6 +12,7 @@ held-out evaluation judgements, and training on them would leak the evaluation i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,9 +47,10 @@ def _rows(store):
 
 
 def label_record(label, task, annotator: str) -> dict:
+    created = label.created_at if label.created_at.tzinfo else label.created_at.replace(tzinfo=timezone.utc)
     return {"task_id": task.task_id, "annotator": annotator, "source": "human", "outcome": label.outcome,
             "best": label.best, "ratings": label.ratings, "edit": label.edit, "shown_order": label.shown_order,
-            "seconds": round(label.seconds, 3), "created_at": label.created_at.isoformat()}
+            "seconds": round(label.seconds, 3), "created_at": created.isoformat()}
 
 
 def pair_records(label, task, config: LabelConfig) -> Iterator[dict]:

@@ -14,7 +14,7 @@ from ..app import STATIC
 from ..auth import annotator_for
 from ..models import Label, Task
 from ..tasks import shown
-from .deps import in_tx
+from .deps import run_tx
 
 router = APIRouter()
 EXPIRY_EVERY_S = 60.0
@@ -61,60 +61,60 @@ def guidelines_page():
 
 
 @router.get("/api/me")
-def me(request: Request):
+async def me(request: Request):
     config = request.app.state.config
 
     def work(s, who):
         return {"name": who.name, "is_admin": who.is_admin, "criteria": config.criteria,
                 "ratings_required": config.ratings_required, "show_situation": config.show_situation,
                 "progress": assign.progress(s, who.id)}
-    return in_tx(request, work)
+    return await run_tx(request, work)
 
 
 @router.get("/api/next")
-def next_task(request: Request):
+async def next_task(request: Request):
     _maybe_expire(request)
-    return in_tx(request, lambda s, who: _next_view(s, who, request.app.state.config))
+    return await run_tx(request, lambda s, who: _next_view(s, who, request.app.state.config))
 
 
 @router.post("/api/labels")
-def post_label(request: Request, payload: dict = Body(...)):
+async def post_label(request: Request, payload: dict = Body(...)):
     config = request.app.state.config
 
     def work(s, who):
         try:
-            label, created = assign.submit(s, who.id, payload, config)
+            label_id, created = assign.submit(s, who.id, payload, config)
         except assign.NotYours as e:
             raise HTTPException(404, str(e)) from None
         except assign.LabelRejected as e:
             raise HTTPException(422, str(e)) from None
-        return {"label_id": label.id, "created": created, "next": _next_view(s, who, config)}
-    return in_tx(request, work)
+        return {"label_id": label_id, "created": created, "next": _next_view(s, who, config)}
+    return await run_tx(request, work)
 
 
 @router.post("/api/undo")
-def post_undo(request: Request):
+async def post_undo(request: Request):
     def work(s, who):
         undone = assign.undo(s, who.id)
         return {"undone": undone, "next": _next_view(s, who, request.app.state.config)}
-    return in_tx(request, work)
+    return await run_tx(request, work)
 
 
 @router.get("/api/labels")
-def my_labels(request: Request):
+async def my_labels(request: Request):
     def work(s, who):
         rows = s.execute(select(Label, Task.task_id).join(Task, Task.id == Label.task_id)
                          .where(Label.annotator_id == who.id).order_by(Label.id)).all()
         return {"labels": [_label_view(label, tid) for label, tid in rows]}
-    return in_tx(request, work)
+    return await run_tx(request, work)
 
 
 @router.get("/api/labels/{label_id}")
-def my_label(request: Request, label_id: int):
+async def my_label(request: Request, label_id: int):
     def work(s, who):
         row = s.execute(select(Label, Task.task_id).join(Task, Task.id == Label.task_id)
                         .where(Label.id == label_id, Label.annotator_id == who.id)).first()
         if row is None:
             raise HTTPException(404, "no such label")
         return _label_view(*row)
-    return in_tx(request, work)
+    return await run_tx(request, work)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import annotator_for
@@ -35,3 +37,15 @@ def in_tx(request: Request, work, *, admin: bool = False):
         except IntegrityError:
             if attempt == 2:
                 raise HTTPException(409, "conflicting concurrent request; try again") from None
+
+
+async def run_tx(request: Request, work, *, admin: bool = False) -> JSONResponse:
+    """``in_tx`` from an async route, answered as JSON. SQLite work runs right on the event loop: it is serialised
+    on one connection anyway, takes about a millisecond, and skipping the thread hand-off (and 40 threads fighting
+    for the GIL) halves the time per request on a 2-core machine. PostgreSQL work goes to the thread pool, where
+    requests really run in parallel."""
+    if request.app.state.store.is_sqlite:
+        result = in_tx(request, work, admin=admin)
+    else:
+        result = await run_in_threadpool(in_tx, request, work, admin=admin)
+    return JSONResponse(result)

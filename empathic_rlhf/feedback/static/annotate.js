@@ -1,4 +1,4 @@
-// Annotator page. Every piece of dialogue text goes into the page through textContent (never innerHTML), so
+// Annotator page. Every piece of dialogue text goes into the page through textContent (never parsed as HTML), so
 // markup inside a reply is shown as text and never runs. The token comes from the invite link /join/<token>.
 "use strict";
 (function () {
