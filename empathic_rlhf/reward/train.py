@@ -64,6 +64,16 @@ def trl_args(config: RewardConfig, output_dir: Path, seed: int):
         disable_tqdm=False, remove_unused_columns=False)
 
 
+def lora_config(config: RewardConfig):
+    """LoRA on every linear layer of the backbone; the new scalar head is trained in full."""
+    if config.method != "lora":
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(task_type="SEQ_CLS", r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.0,
+                      target_modules="all-linear", modules_to_save=["score"])
+
+
 def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], config: RewardConfig,
                        out_dir: Path, *, knowledge: list[str] = (), seed: int = 0) -> dict:
     """Train, evaluate, normalise and save; returns the metrics (also written to ``out_dir/metrics.json``)."""
@@ -80,9 +90,11 @@ def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], 
     rows = tokenized(grouped_order(train_pairs, config.epochs, seed), tokenizer, config.max_length, counts)
     checkpoints = out_dir / "checkpoints"
     trainer = RewardTrainer(model=model, args=trl_args(config, checkpoints, seed),
-                            train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+                            train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                            peft_config=lora_config(config))
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     trainer.train(resume_from_checkpoint=last)
+    model = trainer.model.merge_and_unload() if config.method == "lora" else trainer.model
     model.eval()
     reward_model = RewardModel(model, tokenizer)
     metrics = {"pairs": {"train": len(rows), "test": len(test_pairs)}, "counts": dict(counts),
