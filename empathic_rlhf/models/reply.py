@@ -1,18 +1,23 @@
-"""One reply to one conversation: the smallest generation helper, shared by ``model fetch`` and tests.
+"""One reply to one conversation: a thin wrapper over the sampler, shared by ``model fetch`` and tests.
 
-Batched candidate sampling for many contexts is the sample stage's job; this is for a single context.
+All generation goes through :class:`empathic_rlhf.sample.sampler.Sampler` (batched, stops at the end of the
+reply); this keeps the old single-context signature.
 """
 
 from __future__ import annotations
 
 
-def generate_reply(model, tokenizer, messages: list[dict], *, max_new_tokens: int = 40, **generate_kwargs) -> str:
-    """Render ``messages`` with the chat template (plus generation prompt), generate, return the reply text."""
-    import torch
+def generate_reply(model, tokenizer, messages: list[dict], *, max_new_tokens: int = 40, do_sample: bool = True,
+                   seed: int | None = None, **sampling) -> str:
+    """Render ``messages`` with the chat template (plus generation prompt), generate, return the reply text.
 
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                           return_dict=True)
-    with torch.no_grad():
-        output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                eos_token_id=tokenizer.eos_token_id, **generate_kwargs)
-    return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    ``do_sample=False`` decodes greedily; other keywords are :class:`~empathic_rlhf.sample.config.SamplingConfig`
+    fields (temperature, top_p, top_k, min_new_tokens, repetition_penalty).
+    """
+    from ..sample.config import SamplingConfig
+    from ..sample.sampler import Sampler, TransformersBackend
+
+    if not do_sample:
+        sampling["temperature"] = 0.0
+    params = SamplingConfig(max_new_tokens=max_new_tokens, min_new_tokens=min(1, max_new_tokens), **sampling)
+    return Sampler(TransformersBackend(model, tokenizer), params).reply(messages, seed=seed)

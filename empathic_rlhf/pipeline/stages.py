@@ -51,12 +51,13 @@ def _prepare_run(config: RunConfig, run: RunDir) -> dict:
 STAGES: tuple[Stage, ...] = (
     Stage("prepare", ("data", "model", "prepare"), _prepare_inputs, _prepare_run),
     Stage("sft", ("model", "sft"), sft_stage.inputs, sft_stage.run, needs=("prepare",)),
-    Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run, needs=("sft",)),
+    Stage("sample", ("model", "sample"), sample_stage.inputs, sample_stage.run, needs=sample_stage.needs),
     Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run, needs=("sample",)),
     Stage("dyme", ("data", "dyme"), dyme_stage.inputs, dyme_stage.run, enabled=dyme_stage.enabled),
     Stage("rl", ("model", "prepare", "rl"), rl_stage.inputs, rl_stage.run, needs=rl_stage.needs),
     Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run, needs=("reward",)),
-    Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run, needs=("sft",)),
+    Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run,
+          needs=evaluate_stage.needs),
     Stage("report", (), report_stage.inputs, report_stage.run),
 )
 

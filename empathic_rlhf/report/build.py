@@ -12,9 +12,9 @@ from .svg import line_chart
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:0}.note{background:#fff7e6;border:1px solid #f0c36d;padding:.6em 1em;border-radius:6px}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ddd;padding:4px 8px;
+table{border-collapse:collapse;margin:1em 0;font-size:14px}th{text-align:left}td,th{border:1px solid #ddd;padding:4px 8px;
 text-align:right;vertical-align:top}td:first-child,th:first-child{text-align:left}
-.dialogue td{text-align:left;max-width:320px}figure{display:inline-block;margin:.5em}
+.dialogue td,td.text{text-align:left;max-width:320px}td.text{max-width:700px}figure{display:inline-block;margin:.5em}
 figcaption{font-weight:600;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}
 .empty{color:#888}"""
 
@@ -43,10 +43,25 @@ def _table(headers: list[str], rows: list[list], cls: str = "") -> str:
     return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
 
 
+def _key_numbers(summary: dict) -> str:
+    """``key: value`` lines of a stage summary (nested dicts flattened one level, long values cut)."""
+    lines = []
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {_fmt(v) if not isinstance(v, dict) else '…'}" for k, v in value.items())
+        else:
+            value = _fmt(value)
+        lines.append(f"{escape(str(key))}: {value[:200]}")
+    return "<br>".join(lines)
+
+
 def stages_section(manifest: dict) -> str:
-    rows = [[name, entry.get("seconds"), json.dumps(entry.get("summary", {}))[:300], entry.get("finished_at")]
-            for name, entry in manifest.get("stages", {}).items()]
-    return "<h2>Stages</h2>" + _table(["stage", "seconds", "key numbers", "finished"], rows)
+    rows = "".join(f"<tr><td>{escape(name)}</td><td>{_fmt(entry.get('seconds'))}</td>"
+                   f"<td class='text'>{_key_numbers(entry.get('summary', {}))}</td></tr>"
+                   for name, entry in manifest.get("stages", {}).items())
+    total = sum(entry.get("seconds", 0) for entry in manifest.get("stages", {}).values())
+    return ("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th><th>key numbers</th></tr>"
+            f"{rows}<tr><td><b>total</b></td><td><b>{total:,.0f}</b></td><td></td></tr></table>")
 
 
 def plots_section(run: Path) -> str:

@@ -27,7 +27,8 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float]]], *, x_la
     def sy(y):
         return top + (1 - (y - y0) / (y1 - y0)) * ph
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}">',
              f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>']
     for frac in (0, 0.5, 1):

@@ -1,0 +1,1 @@
+"""Talk to a model in the terminal (``empathic chat``)."""

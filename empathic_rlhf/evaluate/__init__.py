@@ -1,0 +1,1 @@
+"""Automatic metrics of several models on the test split (``empathic evaluate``)."""

@@ -1,0 +1,40 @@
+"""The ``evaluate`` stage of ``empathic run``: base model vs π (and any others) on the test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _models(config, run):
+    from .run import resolve_models
+
+    return resolve_models(config.evaluate.models, config.model.base_model, run.path)
+
+
+def needs(config) -> tuple[str, ...]:
+    """The prepared test split, and π when it is asked for (rl and dpo models are used when their stages ran)."""
+    asked = {entry.partition("=")[2] or entry for entry in config.evaluate.models}
+    return ("prepare",) + ("sft",) * ("sft" in asked)
+
+
+def inputs(config, run) -> dict[str, str]:
+    found = {"samples": str(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")}
+    for label, model in _models(config, run):
+        if Path(model).is_dir():
+            found[f"model/{label}"] = model
+    return found
+
+
+def run(config, run) -> dict:
+    from ..sample.tasks import check_samples_exist, read_samples
+    from .run import evaluate_models
+
+    path = check_samples_exist(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")
+    samples = read_samples(path, config.evaluate.max_samples)
+    out = run.stage_dir("evaluate")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = evaluate_models(config.evaluate, _models(config, run), samples, out,
+                           dialogue_format=config.model.dialogue_format, seed=config.seed)
+    print((out / "table.md").read_text(encoding="utf-8"))
+    summary = {r["model"]: {k: r[k] for k in ("perplexity", "bleu", "distinct_1", "distinct_2")} for r in rows}
+    return {"outputs": ["evaluate/table.md", "evaluate/table.json", "evaluate/samples.jsonl"], "summary": summary}

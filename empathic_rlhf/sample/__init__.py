@@ -1,0 +1,11 @@
+"""Candidate replies for human feedback (``empathic sample``) and the one reply function everything shares.
+
+Python API for one context (the seed's ``sample_sequence(..., context="How are you?")``)::
+
+    from empathic_rlhf.sample import sample_replies
+    sample_replies("runs/demo/sft/model", context="How are you?", k=3, seed=0)
+"""
+
+from .sampler import Sampler, sample_replies
+
+__all__ = ["Sampler", "sample_replies"]

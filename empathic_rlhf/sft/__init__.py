@@ -1,0 +1,1 @@
+"""Supervised fine-tuning of the policy π (``empathic sft``)."""
