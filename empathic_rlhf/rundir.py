@@ -98,3 +98,18 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def checkpoints_for(folder: Path, identity: dict) -> Path:
+    """A trainer's checkpoint folder that only ever resumes the same job: when ``identity`` (config, data) differs
+    from the one recorded beside the checkpoints, the stale checkpoints are removed first."""
+    import shutil
+
+    folder = Path(folder)
+    stamp = folder / "identity.json"
+    wanted = json.dumps(identity, sort_keys=True, default=str)
+    if folder.is_dir() and (not stamp.is_file() or stamp.read_text(encoding="utf-8") != wanted):
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return folder

@@ -70,3 +70,17 @@ def test_validation_errors_are_user_errors():
         load_run_config(overrides=["--prepare.max_history_turns=9"])
     with pytest.raises(EmpathicError, match="unknown profile"):
         load_run_config(profile="huge")
+
+
+def test_exponent_floats_from_the_command_line():
+    outer = cfg.load(Outer, layers=[cfg.parse_overrides(["--inner.rate=1e-2"])])
+    assert outer.inner.rate == 0.01
+
+
+def test_checkpoints_of_another_job_are_discarded(tmp_path):
+    from empathic_rlhf.rundir import checkpoints_for
+
+    folder = checkpoints_for(tmp_path / "ckpt", {"lr": 1})
+    (folder / "checkpoint-4").mkdir()
+    assert (checkpoints_for(tmp_path / "ckpt", {"lr": 1}) / "checkpoint-4").is_dir()  # same job: resume
+    assert not (checkpoints_for(tmp_path / "ckpt", {"lr": 2}) / "checkpoint-4").exists()  # changed: start over

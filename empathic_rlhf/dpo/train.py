@@ -6,9 +6,13 @@ for chosen than for rejected replies: the held-out margin (chosen minus rejected
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json, write_jsonl
+from ..rundir import checkpoints_for
 from .config import DpoConfig
 
 
@@ -60,7 +64,9 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
     reference.eval()
     before = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)  # 0 by construction
     on_gpu = torch.cuda.is_available()
-    checkpoints = out_dir / "checkpoints"
+    checkpoints = checkpoints_for(out_dir / "checkpoints", {
+        "config": asdict(config), "policy": policy_dir, "seed": seed,
+        "data": hashlib.sha256(json.dumps(train_pairs, sort_keys=True).encode()).hexdigest()})
     args = TrlDpoConfig(
         output_dir=str(checkpoints), beta=config.beta, learning_rate=config.learning_rate,
         num_train_epochs=config.epochs, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
@@ -70,7 +76,7 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
     rows = [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in train_pairs]
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer)
-    trainer.train(resume_from_checkpoint=get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None)
+    trainer.train(resume_from_checkpoint=get_last_checkpoint(str(checkpoints)))
     policy.eval()
     after = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)
     with atomic_path(out_dir / "model") as tmp:

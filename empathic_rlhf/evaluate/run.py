@@ -24,6 +24,7 @@ ED_PAPER = [
     {"model": "ED paper: pretrained generative", "perplexity": 27.96, "bleu": 4.3},
     {"model": "ED paper: fine-tuned generative", "perplexity": 21.24, "bleu": 6.27},
 ]
+REWARD_COLUMNS = ("reward_model", "static_reward", "dyme")
 COLUMNS = ("perplexity", "bleu", "distinct_1", "distinct_2", "avg_length", "samples", "seconds")
 
 
@@ -42,15 +43,21 @@ def resolve_models(names: list[str], base_model: str, run_dir: Path) -> list[tup
 
 
 def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], samples: list[dict], out_dir: Path,
-                    *, dialogue_format: str = "auto", seed: int = 0) -> list[dict]:
-    """Score every model on ``samples``; write the tables and replies into ``out_dir``; returns the rows."""
+                    *, dialogue_format: str = "auto", seed: int = 0, scorers: dict | None = None) -> list[dict]:
+    """Score every model on ``samples``; write the tables and replies into ``out_dir``; returns the rows.
+
+    ``scorers`` (see ``evaluate/rewards.py``) add reward columns: the mean score of each model's replies.
+    """
     import torch
+
+    from .rewards import reward_columns
 
     from ..models.loading import load_model_and_tokenizer, resolve_model_path
     from ..sample.sampler import Sampler, make_backend
 
     rows, replies = [], {}
     gold = [s["completion"][0]["content"] for s in samples]
+    prompts = [s["prompt"] for s in samples]
     for label, name in models:
         start = time.perf_counter()
         torch.manual_seed(seed)  # new special-token embeddings (seed format) are drawn at random
@@ -64,10 +71,12 @@ def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], sampl
                      "bleu": round(bleu(generated, gold), 3), "distinct_1": round(distinct_n(generated, 1), 4),
                      "distinct_2": round(distinct_n(generated, 2), 4),
                      "avg_length": round(average_length(generated), 2), "samples": len(samples),
-                     "seconds": round(time.perf_counter() - start, 1)})
+                     "seconds": round(time.perf_counter() - start, 1),
+                     **reward_columns(scorers or {}, prompts, generated)})
     reference = {"model": "gold replies", "path": None, "perplexity": None, "bleu": None,
                  "distinct_1": round(distinct_n(gold, 1), 4), "distinct_2": round(distinct_n(gold, 2), 4),
-                 "avg_length": round(average_length(gold), 2), "samples": len(samples), "seconds": None}
+                 "avg_length": round(average_length(gold), 2), "samples": len(samples), "seconds": None,
+                 **reward_columns(scorers or {}, prompts, gold)}
     table = {"split": config.split, "decoding": {k: getattr(config, k) for k in (
         "temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty", "backend")},
         "rows": rows + [reference], "ed_paper": ED_PAPER}
@@ -94,10 +103,11 @@ def markdown_table(table: dict) -> str:
     def cell(value):
         return "–" if value is None else f"{value:,.2f}" if isinstance(value, float) else str(value)
 
-    head = "| model | " + " | ".join(COLUMNS) + " |"
+    columns = [c for c in REWARD_COLUMNS if any(c in row for row in table["rows"])] + list(COLUMNS)
+    head = "| model | " + " | ".join(columns) + " |"
     lines = [f"Split `{table['split']}`; decoding {table['decoding']}.", "", head,
-             "|---|" + "---:|" * len(COLUMNS)]
-    lines += ["| " + row["model"] + " | " + " | ".join(cell(row.get(c)) for c in COLUMNS) + " |"
+             "|---|" + "---:|" * len(columns)]
+    lines += ["| " + row["model"] + " | " + " | ".join(cell(row.get(c)) for c in columns) + " |"
               for row in table["rows"]]
     lines += ["", "Reference points (Rashkin et al. 2019, Table 2; other models and tokenizers, orientation only):",
               "", "| model | perplexity | bleu |", "|---|---:|---:|"]

@@ -19,6 +19,9 @@ def needs(config) -> tuple[str, ...]:
 
 def inputs(config, run) -> dict[str, str]:
     found = {"samples": str(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")}
+    for scorer in ("reward", "dyme"):  # their scores are columns of the table
+        if (run.stage_dir(scorer) / "model").is_dir():
+            found[f"{scorer}/model"] = str(run.stage_dir(scorer) / "model")
     for label, model in _models(config, run):
         if Path(model).is_dir():
             found[f"model/{label}"] = model
@@ -27,6 +30,7 @@ def inputs(config, run) -> dict[str, str]:
 
 def run(config, run) -> dict:
     from ..sample.tasks import check_samples_exist, read_samples
+    from .rewards import reward_scorers
     from .run import evaluate_models
 
     path = check_samples_exist(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")
@@ -34,7 +38,9 @@ def run(config, run) -> dict:
     out = run.stage_dir("evaluate")
     out.mkdir(parents=True, exist_ok=True)
     rows = evaluate_models(config.evaluate, _models(config, run), samples, out,
-                           dialogue_format=config.model.dialogue_format, seed=config.seed)
+                           dialogue_format=config.model.dialogue_format, seed=config.seed,
+                           scorers=reward_scorers(run.path))
     print((out / "table.md").read_text(encoding="utf-8"))
-    summary = {r["model"]: {k: r[k] for k in ("perplexity", "bleu", "distinct_1", "distinct_2")} for r in rows}
+    keys = ("perplexity", "bleu", "distinct_1", "distinct_2", "reward_model", "static_reward", "dyme")
+    summary = {r["model"]: {k: r[k] for k in keys if k in r} for r in rows}
     return {"outputs": ["evaluate/table.md", "evaluate/table.json", "evaluate/samples.jsonl"], "summary": summary}

@@ -3,13 +3,16 @@ normalise on π's held-out samples -> save ``<run>/reward/model`` and ``metrics.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
 from ..data.samples import knowledge_text
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json, write_jsonl
+from ..rundir import checkpoints_for
 from .config import RewardConfig
 from .evaluate import evaluate_pairs
 from .labels import Label
@@ -88,11 +91,13 @@ def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], 
                             "outcome 'best' or edits")
     model, tokenizer = load_backbone(policy_dir)
     rows = tokenized(grouped_order(train_pairs, config.epochs, seed), tokenizer, config.max_length, counts)
-    checkpoints = out_dir / "checkpoints"
+    checkpoints = checkpoints_for(out_dir / "checkpoints", {
+        "config": asdict(config), "policy": policy_dir, "seed": seed,
+        "data": hashlib.sha256(repr([(r["chosen_ids"], r["rejected_ids"]) for r in rows]).encode()).hexdigest()})
     trainer = RewardTrainer(model=model, args=trl_args(config, checkpoints, seed),
                             train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                             peft_config=lora_config(config))
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    last = get_last_checkpoint(str(checkpoints))
     trainer.train(resume_from_checkpoint=last)
     model = trainer.model.merge_and_unload() if config.method == "lora" else trainer.model
     model.eval()

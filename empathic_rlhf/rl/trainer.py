@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json
+from ..rundir import checkpoints_for
 from .config import RlConfig
 from .heldout import evaluate_heldout
 from .kl_controller import make_controller
@@ -122,8 +125,10 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
 
     out_dir.mkdir(parents=True, exist_ok=True)
     policy, tokenizer = load_policy(policy_dir, out_dir / "start")
-    checkpoints = out_dir / "checkpoints"
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    checkpoints = checkpoints_for(out_dir / "checkpoints", {
+        "config": asdict(config), "policy": policy_dir, "seed": seed, "weights": list(weights),
+        "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts]).encode()).hexdigest()})
+    last = get_last_checkpoint(str(checkpoints))
     if last is None:  # a fresh run: logs of an earlier, finished run go; a resumed run appends to its own
         for stale in ("log.jsonl", "samples.jsonl", "heldout.jsonl"):
             (out_dir / stale).unlink(missing_ok=True)

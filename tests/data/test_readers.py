@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from conftest import ED_RECONSTRUCTED, FIREWORKS, SHARED_DATA, needs_shared, write_jsonl
+from helpers import ED_RECONSTRUCTED, FIREWORKS, SHARED_DATA, needs_shared, write_jsonl
 from empathic_rlhf.data.ed_csv import CsvReport, read_conversations_csv
 from empathic_rlhf.data.ed_jsonl import read_conversations_jsonl
 from empathic_rlhf.data.sources import resolve

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from conftest import DARKNESS, FIREWORKS
+from helpers import DARKNESS, FIREWORKS
 from empathic_rlhf.data.budget import fit_samples
 from empathic_rlhf.data.ed_jsonl import _turns
 from empathic_rlhf.data.records import Conversation

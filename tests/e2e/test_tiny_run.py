@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import write_jsonl
+from helpers import write_jsonl
 from planted import synthetic_conversations
 
 from empathic_rlhf.cli import main
@@ -42,6 +42,7 @@ def test_every_stage_ran_and_recorded(tiny_run):
         assert (run / stage / "model" / "config.json").is_file(), stage
     table = json.loads((run / "evaluate" / "table.json").read_text())
     assert [r["model"] for r in table["rows"]][:4] == ["base", "sft", "rl", "dpo"]
+    assert all("reward_model" in r and "static_reward" in r for r in table["rows"][:5])  # gold replies too
 
 
 def test_report_renders_every_section(tiny_run):

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 
-from conftest import ED_RECONSTRUCTED, needs_shared
+from helpers import ED_RECONSTRUCTED, needs_shared
 from empathic_rlhf.cli import main
 
 
