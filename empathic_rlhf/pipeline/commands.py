@@ -57,16 +57,20 @@ def add_commands(subparsers) -> None:
     parser.set_defaults(func=_run)
 
 
-def add_stage_command(subparsers, name: str, help_text: str) -> None:
-    """``empathic <name>``: run one stage (after the stages it needs, when those are out of date)."""
+def add_stage_command(subparsers, name: str, help_text: str, stage: str | None = None) -> None:
+    """``empathic <name>``: run one stage (``stage``, default ``name``) after the stages it needs, when those are
+    out of date, and print its summary."""
+    stage = stage or name
+
     def command(args, overrides) -> int:
         import json
 
         from .run import run_with_needs
 
         config = run_config_from(args, overrides)
-        entry = run_with_needs(config, name, force=args.force)
-        print(json.dumps({"stage": name, "run": str(config.run_path), **entry.get("summary", {})}, indent=2))
+        entry = run_with_needs(config, stage, force=args.force)
+        print(json.dumps({"stage": stage, "run": str(config.run_path), **entry.get("summary", {})}, indent=2,
+                         default=str))
         return 0
 
     parser = subparsers.add_parser(name, help=help_text)

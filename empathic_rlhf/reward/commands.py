@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..pipeline.commands import add_run_options, run_config_from
-
-
-def _train(args, overrides) -> int:
-    from ..pipeline.run import run_with_needs
-
-    config = run_config_from(args, overrides)
-    entry = run_with_needs(config, "reward", force=args.force)
-    print(json.dumps(entry["summary"], indent=2))
-    return 0
+from ..pipeline.commands import add_stage_command
 
 
 def _score(args, overrides) -> int:
@@ -35,9 +26,7 @@ def _score(args, overrides) -> int:
 def add_commands(subparsers) -> None:
     reward = subparsers.add_parser("reward", help="Reward model: train on labels, score replies.")
     sub = reward.add_subparsers(dest="reward_command", metavar="<reward-command>", required=True)
-    train = sub.add_parser("train", help="Train the reward model of a run (stage 3).")
-    add_run_options(train)
-    train.set_defaults(func=_train)
+    add_stage_command(sub, "train", "Train the reward model of a run (stage 3).", stage="reward")
     score = sub.add_parser("score", help="Score (context, reply) pairs: JSONL in, JSONL with 'reward' out.")
     score.add_argument("--model", required=True, help="Reward model folder, e.g. runs/demo/reward/model.")
     score.add_argument("--input", default="-", help="JSONL file, or - for stdin. Each line: {history: [...] or "
