@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,21 +52,31 @@ def write_json(path: str | os.PathLike, obj) -> None:
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, record)`` for each non-blank line; bad JSON raises an error naming file and line."""
+    """Yield ``(line_number, record)`` for each non-blank line; bad JSON raises an error naming file and line.
+
+    ``-`` reads standard input (named ``<stdin>`` in errors).
+    """
+    if str(path) == "-":
+        yield from _records(sys.stdin, "<stdin>")
+        return
     path = Path(path)
     if not path.is_file():
         raise located(path, None, "file not found")
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise located(path, number, f"bad JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(record, dict):
-                raise located(path, number, f"expected a JSON object, got {type(record).__name__}")
-            yield number, record
+        yield from _records(f, path)
+
+
+def _records(lines, name) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise located(name, number, f"bad JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(record, dict):
+            raise located(name, number, f"expected a JSON object, got {type(record).__name__}")
+        yield number, record
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

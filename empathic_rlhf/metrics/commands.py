@@ -7,7 +7,6 @@ Output: one JSON line per input with the metric vector, the oriented reward term
 from __future__ import annotations
 
 import json
-import sys
 
 
 def load_section(cls, section: str, config_file: str | None, overrides: list[str], options: dict | None = None):
@@ -27,23 +26,10 @@ def load_section(cls, section: str, config_file: str | None, overrides: list[str
 
 
 def read_pairs_stream(path: str | None) -> tuple[list[list[str]], list[str]]:
-    """Pairs from ``path`` (JSONL) or, with ``-``/None, from stdin (through a temporary file, one code path)."""
-    import os
-    import tempfile
-
-    from ..errors import EmpathicError
+    """Pairs from ``path`` (JSONL) or, with ``-``/None, from stdin."""
     from .static_reward import read_pairs
 
-    if path and path != "-":
-        return read_pairs(path)
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as tmp:
-        tmp.write(sys.stdin.read())
-    try:
-        return read_pairs(tmp.name)
-    except EmpathicError as e:  # name the input the user gave, not our temporary file
-        raise EmpathicError(str(e).replace(tmp.name, "<stdin>")) from None
-    finally:
-        os.unlink(tmp.name)
+    return read_pairs(path or "-")
 
 
 def _score(args, overrides) -> int:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 from ..errors import located
+from ..io import read_jsonl
 
 
 def to_prompt(path, line: int, record: dict) -> list[dict]:
@@ -25,18 +23,11 @@ def to_prompt(path, line: int, record: dict) -> list[dict]:
 
 
 def read_score_requests(source: str) -> list[dict]:
+    """Requests from a JSONL file, or ``-`` for standard input."""
     name = "<stdin>" if source == "-" else source
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
     requests = []
-    with stream:
-        for line, text in enumerate(stream, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise located(name, line, f"bad JSON ({e.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("reply"), str):
-                raise located(name, line, "each line needs a string 'reply'")
-            requests.append({"record": record, "prompt": to_prompt(name, line, record), "reply": record["reply"]})
+    for line, record in read_jsonl(source):
+        if not isinstance(record.get("reply"), str):
+            raise located(name, line, "each line needs a string 'reply'")
+        requests.append({"record": record, "prompt": to_prompt(name, line, record), "reply": record["reply"]})
     return requests
