@@ -1,11 +1,12 @@
 """Sampling benchmark: the same model and the same contexts, one reply at a time (the seed's batch_size=1 loop) vs
-our batched sampler (transformers, left padding + KV cache) vs the CTranslate2 backend.
+our batched samplers: transformers ``generate`` (left padding + KV cache), our decoding loop (``torch`` backend:
+shared prefill, finished rows dropped, top-64 nucleus) and CTranslate2.
 
 Prints tokens/s of each and the ratio to one-at-a-time, plus a quality check: the perplexity of each backend's
 replies under the model itself (π), so a faster backend that samples worse replies would show.
 
     python benchmarks/sampling.py --model runs/demo/sft/model --samples runs/demo/prepare/valid.jsonl
-    python benchmarks/sampling.py --contexts 16 --modes batched,ctranslate2-int8   # quicker
+    python benchmarks/sampling.py --contexts 16 --modes torch,ctranslate2-int8   # quicker
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-MODES = ("one-at-a-time", "batched", "ctranslate2-int8", "ctranslate2-float32")
+MODES = ("one-at-a-time", "generate", "torch", "ctranslate2-int8", "ctranslate2-float32")
+# mode -> sampler backend: one-at-a-time and generate both call transformers' generate (batch 1 / batched)
+BACKEND_OF = {"one": "transformers", "generate": "transformers", "torch": "torch", "ctranslate2": "ctranslate2"}
 
 
 def load_contexts(args) -> list[dict]:
@@ -51,22 +54,26 @@ def _last_turns(sample: dict, n: int | None) -> dict:
 
 
 def run_mode(mode, model, tokenizer, model_dir, contexts, args):
+    """Sample ``args.k`` replies per context with one mode; returns tokens, seconds and the replies."""
     from empathic_rlhf.sample.config import SamplingConfig
     from empathic_rlhf.sample.sampler import Sampler, make_backend
 
-    backend_name = "ctranslate2" if mode.startswith("ctranslate2") else "transformers"
+    backend, _, compute_type = mode.partition("-")
     params = SamplingConfig(temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens,
-                            min_new_tokens=args.min_new_tokens,
-                            backend=backend_name, ct2_compute_type=mode.split("-")[-1] if "-" in mode and
-                            backend_name == "ctranslate2" else "int8",
-                            batch_size=1 if mode == "one-at-a-time" else args.batch_size)
+                            min_new_tokens=args.min_new_tokens, backend=BACKEND_OF[backend],
+                            ct2_compute_type=compute_type or "int8", batch_size=args.batch_size)
     setup = time.perf_counter()
     sampler = Sampler(make_backend(params, model, tokenizer, model_dir), params)
     setup = time.perf_counter() - setup
-    sampler.sample([contexts[0]["prompt"]], k=1, seed=99, max_resample=0)  # warm-up, not timed
+    prompts = [c["prompt"] for c in contexts]
+    sampler.sample(prompts[:1], k=1, seed=99, max_resample=0)  # warm-up, not timed
     sampler.backend.tokens_generated = 0
     start = time.perf_counter()
-    replies = [c[0] for c in sampler.sample([c["prompt"] for c in contexts], k=1, seed=args.seed, max_resample=0)]
+    if mode == "one-at-a-time":  # the seed's loop: batch_size=1, one reply per call
+        replies = [sampler.backend.generate([p], 1, params, args.seed + 1000 * i + j)[0][0]
+                   for i, p in enumerate(prompts) for j in range(args.k)]
+    else:
+        replies = [r for c in sampler.sample(prompts, k=args.k, seed=args.seed, max_resample=0) for r in c]
     seconds = time.perf_counter() - start
     return {"mode": mode, "seconds": seconds, "tokens": sampler.backend.tokens_generated, "setup_s": setup,
             "replies": replies}
@@ -85,11 +92,12 @@ def main() -> int:
                         help="Set equal to --max-new-tokens for fixed-length replies (a pure decoding benchmark).")
     parser.add_argument("--history-turns", type=int, default=None,
                         help="Keep only the last N turns of each context (short prompts: less prefill).")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--k", type=int, default=1, help="Replies per context (the sample stage draws 2-4).")
+    parser.add_argument("--batch-size", type=int, default=32, help="Contexts per batch (each with its k replies).")
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--top-p", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--modes", default="one-at-a-time,batched,ctranslate2-int8",
+    parser.add_argument("--modes", default="one-at-a-time,generate,torch,ctranslate2-int8",
                         help=f"Comma-separated, from {', '.join(MODES)}; the first is the baseline of the ratios.")
     parser.add_argument("--json", help="Also write the results (with the replies) to this JSON file.")
     args = parser.parse_args()
@@ -97,7 +105,10 @@ def main() -> int:
     import torch
 
     from empathic_rlhf.evaluate.metrics import average_length, perplexity
-    from empathic_rlhf.models.loading import load_model_and_tokenizer, resolve_model_path
+    from empathic_rlhf.models.loading import (
+        load_model_and_tokenizer,
+        resolve_model_path,
+    )
     from empathic_rlhf.sample.sampler import render_prompts
 
     model_name = args.model or ("runs/demo/sft/model" if Path("runs/demo/sft/model").is_dir() else "smollm2-135m")
@@ -117,7 +128,7 @@ def main() -> int:
         print(f"[{mode}] ...", file=sys.stderr)
         result = run_mode(mode, model, tokenizer, model_dir, contexts, args)
         scored = [{**c, "completion": [{"role": "assistant", "content": r}]} for c, r in
-                  zip(contexts, result["replies"])]
+                  zip([c for c in contexts for _ in range(args.k)], result["replies"])]
         result["ppl_under_model"] = perplexity(model, tokenizer, scored, batch_size=16)
         result["avg_words"] = average_length(result["replies"])
         results.append(result)

@@ -75,7 +75,11 @@ def add_seed_tokens(tokenizer) -> None:
 def sync_model(model, tokenizer) -> None:
     """Resize embeddings to the tokenizer and point the model's EOS/PAD ids at the tokenizer's."""
     if model.get_input_embeddings().num_embeddings < len(tokenizer):
-        model.resize_token_embeddings(len(tokenizer))
+        import torch
+
+        with torch.random.fork_rng(devices=[]):  # the new rows are drawn at random: the same ones at every load
+            torch.manual_seed(0)
+            model.resize_token_embeddings(len(tokenizer))
     for config in (model.config, getattr(model, "generation_config", None)):
         if config is not None:
             config.eos_token_id = tokenizer.eos_token_id

@@ -20,6 +20,10 @@ class RlConfig:
     kl_horizon: int = field(default=10_000, metadata={"help": "Controller horizon, in episodes."})
     rewards: dict[str, float] = field(default_factory=lambda: {"reward_model": 1.0}, metadata={
         "help": "Weighted reward components: reward_model (normalised), static (utterance reward), dyme."})
+    normalize_rewards: bool = field(default=True, metadata={
+        "help": "Standardise each component except the reward model (normalised by its stage) to mean 0 / std 1 "
+                "over π's replies to the held-out prompts, before training: raw DYME spreads ~0.02, static ~0.1, "
+                "too little to move the policy against beta (rl/normalize.py)."})
     missing_eos_penalty: float = field(default=1.0, metadata={
         "help": "Subtracted from the reward of a reply that never ends (no end-of-reply token)."})
     mask_truncated_completions: bool = field(default=True, metadata={

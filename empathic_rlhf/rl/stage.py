@@ -8,7 +8,6 @@ held out from RL itself and only used to pick the checkpoint.
 
 from __future__ import annotations
 
-
 from ..errors import EmpathicError
 
 

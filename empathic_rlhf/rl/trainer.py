@@ -12,6 +12,7 @@ from ..rundir import checkpoints_for
 from .config import RlConfig
 from .heldout import evaluate_heldout
 from .kl_controller import make_controller
+from .normalize import component_statistics, standardised, write_statistics
 
 
 def with_adaptive_kl(base):
@@ -125,6 +126,12 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
 
     out_dir.mkdir(parents=True, exist_ok=True)
     policy, tokenizer = load_policy(policy_dir, out_dir / "start")
+    stats = {}
+    if config.normalize_rewards:
+        stats = component_statistics(policy, tokenizer, heldout_prompts, reward_fns, samples=config.num_generations,
+                                     max_new_tokens=config.max_completion_length, seed=seed)
+        write_statistics(out_dir / "reward_normalization.json", stats)
+        reward_fns = standardised(reward_fns, stats)
     checkpoints = checkpoints_for(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed, "weights": list(weights),
         "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts]).encode()).hexdigest()})
@@ -146,6 +153,6 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
     log = [json.loads(line) for line in (out_dir / "log.jsonl").read_text().splitlines()]
     heldout = [json.loads(line) for line in (out_dir / "heldout.jsonl").read_text().splitlines()]
     summary = {"steps": trainer.state.global_step, "kept": state["best"], "final_beta": trainer.beta,
-               "heldout": heldout}
+               "heldout": heldout, "reward_normalization": stats}
     write_json(out_dir / "metrics.json", {**summary, "log": log})
     return summary

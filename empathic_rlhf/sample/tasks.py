@@ -7,9 +7,10 @@ A Task (DESIGN.md), one JSON line, the input of the labelling app and of the rew
      candidates: [{cand_id: "A".., text, source}],                 # source: the model's name, or "gold"
      sampling: {temperature, top_p, ..., seed, k, model, sample_id, resampled}}
 
-Contexts are processed in batches; each finished batch is appended to ``tasks.partial.jsonl``, so an interrupted
-run resumes where it stopped, and -- since every batch has its own seed -- ends with the same file as an
-uninterrupted one. The final file is renamed into place when every batch is done.
+Contexts are processed in batches of similar prompt lengths; each finished batch is appended to
+``tasks.partial.jsonl``, so an interrupted run resumes where it stopped, and -- since every batch has its own seed --
+ends with the same file as an uninterrupted one. The final file, in the order of the samples, is renamed into place
+when every batch is done.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .. import config as cfg
 from ..errors import EmpathicError, located
 from ..io import atomic_path, read_jsonl
 from .config import SampleConfig
-from .sampler import Sampler, derive_seed
+from .sampler import Sampler, derive_seed, length_order
 
 ROLE_OF = {"user": "speaker", "assistant": "listener"}  # as feedback/compare.py writes history
 CAND_IDS = "ABCD"
@@ -76,6 +77,8 @@ def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], ou
     identity = {"settings": settings, "config": cfg.config_hash(config), "n": len(samples),
                 "first": samples[0]["sample_id"] if samples else None}
     done = _resume(partial, stamp, identity)
+    position = {s["sample_id"]: i for i, s in enumerate(samples)}
+    samples = [samples[i] for i in length_order([s["prompt"] for s in samples])]  # batches of similar lengths
     size = config.batch_size
     batches = range(0, len(samples), size)
     with open(partial, "a", encoding="utf-8") as f, tqdm(total=len(samples), desc="sample", unit="ctx",
@@ -93,7 +96,8 @@ def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], ou
             f.write(json.dumps({"_batch_done": batch_index}) + "\n")  # a marker: the batch is complete
             f.flush()
             bar.update(len(chunk))
-    tasks = [r for _, r in read_jsonl(partial) if "_batch_done" not in r]
+    tasks = sorted((r for _, r in read_jsonl(partial) if "_batch_done" not in r),
+                   key=lambda t: position[t["sampling"]["sample_id"]])  # back in the order of the samples
     with atomic_path(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(t, ensure_ascii=False) + "\n" for t in tasks)
     partial.unlink()

@@ -28,7 +28,8 @@ def rl_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("rl")
     config = RlConfig(beta=0.1, adaptive_kl=True, kl_target=4.0, kl_horizon=16, num_generations=4,
                       prompts_per_step=4, max_completion_length=8, learning_rate=1e-2, max_steps=32,
-                      eval_steps=16, eval_prompts=4, kl_budget=50.0, mask_truncated_completions=False)
+                      eval_steps=16, eval_prompts=4, kl_budget=50.0, mask_truncated_completions=False,
+                      normalize_rewards=False)  # the raw planted scale, which the thresholds below are in
     prompts = [[{"role": "user", "content": c}] for c in CONTEXTS] * 8
     heldout = [[{"role": "user", "content": c}] for c in CONTEXTS[:4]]
     summary = train_rl(config, str(policy_dir), prompts, heldout, [named("planted", e_fraction)], [1.0], out,

@@ -105,6 +105,10 @@ def test_sample_stage_writes_valid_tasks_deterministically(tmp_path, small_data_
     path = tmp_path / "runs" / "t" / "sample" / "tasks.jsonl"
     tasks = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(tasks) == 4  # the 4 listener replies of the train split
+    prepared = [json.loads(line) for line in (tmp_path / "runs" / "t" / "prepare" / "train.jsonl").read_text()
+                .splitlines()]
+    # batches go by prompt length, the file keeps the order of the samples
+    assert [t["sampling"]["sample_id"] for t in tasks] == [s["sample_id"] for s in prepared][:4]
     first = tasks[0]
     assert set(first) == {"task_id", "kind", "conv_id", "emotion", "situation", "history", "candidates", "sampling"}
     assert first["kind"] == "policy-samples" and first["conv_id"] == "hit:0_conv:1"
