@@ -22,7 +22,7 @@ class RlConfig:
         "help": "Weighted reward components: reward_model (normalised), static (utterance reward), dyme."})
     normalize_rewards: bool = field(default=True, metadata={
         "help": "Standardise each component except the reward model (normalised by its stage) to mean 0 / std 1 "
-                "over π's replies to the held-out prompts, before training: raw DYME spreads ~0.02, static ~0.1, "
+                "over π's replies to the held-out prompts, before training: raw DYME spreads ~0.04, static ~0.1, "
                 "too little to move the policy against beta (rl/normalize.py)."})
     missing_eos_penalty: float = field(default=1.0, metadata={
         "help": "Subtracted from the reward of a reply that never ends (no end-of-reply token)."})

@@ -1,7 +1,7 @@
 """One scale for every reward component: standardise each on π's own replies before RL starts.
 
 The reward model comes out of its stage normalised (mean 0, std 1 on π's samples, as in Ziegler et al.), but the
-other components do not: over π's replies the raw DYME reward spreads by ~0.02 and the static reward by ~0.1. With
+other components do not: over π's replies the raw DYME reward spreads by ~0.04 and the static reward by ~0.1. With
 the same ``beta``, such a component is too weak to move the policy against the KL penalty (a tiny RLOO run with the
 raw DYME reward stayed flat for 96 steps; standardised, it rose at once: tests/dyme/test_dyme_rl.py), and its
 weight in ``rl.rewards`` means nothing next to the reward model's. So before training, π answers the held-out
