@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -109,7 +110,16 @@ def checkpoints_for(folder: Path, identity: dict) -> Path:
     stamp = folder / "identity.json"
     wanted = json.dumps(identity, sort_keys=True, default=str)
     if folder.is_dir() and (not stamp.is_file() or stamp.read_text(encoding="utf-8") != wanted):
+        if any(folder.glob("checkpoint-*")):
+            print(f"config or data changed: discarding old checkpoints in {folder}", file=sys.stderr)
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stamp.write_text(wanted, encoding="utf-8")
     return folder
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest complete ``checkpoint-N`` in ``folder`` (one with its ``trainer_state.json``: a checkpoint torn by
+    a kill mid-save is skipped), or None."""
+    found = [p for p in Path(folder).glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json, write_jsonl
-from ..rundir import checkpoints_for
+from ..rundir import checkpoints_for, last_checkpoint
 from .config import DpoConfig
 
 
@@ -50,7 +50,6 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
               *, seed: int = 0) -> dict:
     import torch
     from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import DPOConfig as TrlDpoConfig
     from trl import DPOTrainer
 
@@ -76,7 +75,8 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
     rows = [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in train_pairs]
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer)
-    trainer.train(resume_from_checkpoint=get_last_checkpoint(str(checkpoints)))
+    last = last_checkpoint(checkpoints)
+    trainer.train(resume_from_checkpoint=str(last) if last else None)
     policy.eval()
     after = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)
     with atomic_path(out_dir / "model") as tmp:

@@ -34,14 +34,13 @@ def _score(args, overrides) -> int:
     from ..runtime import configure_cpu_runtime
 
     configure_cpu_runtime()
-    from ..metrics.commands import read_pairs_stream
-    from ..metrics.static_reward import static_reward
+    from ..metrics.static_reward import read_pairs, static_reward
     from .score import DymeScorer
 
     cfg = _config(args, overrides)
     model_dir = Path(args.model) if args.model else _stage_dir(args) / "model"
     scorer = DymeScorer(model_dir, reward_weights=cfg.reward_weights or None)
-    histories, replies = read_pairs_stream(args.input)
+    histories, replies = read_pairs(args.input or "-")
     records = scorer.score(histories, replies)
     statics = static_reward(histories, replies)  # beside DYME's, to see where the two disagree
     for history, reply, record, static in zip(histories, replies, records, statics):

@@ -9,13 +9,13 @@ from pathlib import Path
 Scorer = Callable[[list[list[dict]], list[str]], list[float]]
 
 
-def _histories(prompts: list[list[dict]]) -> list[list[str]]:
-    return [[m["content"] for m in prompt if m["role"] != "system"] for prompt in prompts]
-
-
 def reward_scorers(run_dir: Path | None) -> dict[str, Scorer]:
     """``{column: scorer(prompts, replies) -> scores}`` for the reward models available in ``run_dir``."""
     from ..metrics.static_reward import static_reward
+    from ..rl.rewards import history_texts
+
+    def _histories(prompts):
+        return [history_texts(p) for p in prompts]
 
     scorers: dict[str, Scorer] = {"static_reward": lambda p, r: static_reward(_histories(p), r)}
     if run_dir is None:

@@ -48,24 +48,20 @@ def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], sampl
 
     ``scorers`` (see ``evaluate/rewards.py``) add reward columns: the mean score of each model's replies.
     """
-    import torch
-
-    from .rewards import reward_columns
-
     from ..models.loading import load_model_and_tokenizer, resolve_model_path
     from ..sample.sampler import Sampler, make_backend
+    from .rewards import reward_columns
 
     rows, replies = [], {}
     gold = [s["completion"][0]["content"] for s in samples]
     prompts = [s["prompt"] for s in samples]
     for label, name in models:
         start = time.perf_counter()
-        torch.manual_seed(seed)  # new special-token embeddings (seed format) are drawn at random
         model, tokenizer = load_model_and_tokenizer(name, dialogue_format)
         print(f"[evaluate] {label}: {name}", file=sys.stderr)
         ppl = perplexity(model, tokenizer, samples, config.eval_batch_size, progress=True)
         sampler = Sampler(make_backend(config, model, tokenizer, resolve_model_path(name)), config)
-        generated = [texts[0] for texts in _progress(sampler, [s["prompt"] for s in samples], seed)]
+        generated = [texts[0] for texts in sampler.sample(prompts, k=1, seed=seed, max_resample=0, progress=True)]
         replies[label] = generated
         rows.append({"model": label, "path": name, "perplexity": round(ppl, 3),
                      "bleu": round(bleu(generated, gold), 3), "distinct_1": round(distinct_n(generated, 1), 4),
@@ -86,16 +82,6 @@ def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], sampl
         {"sample_id": s["sample_id"], "context": s["prompt"], "gold": g, **{m: r[i] for m, r in replies.items()}}
         for i, (s, g) in enumerate(zip(samples, gold))))
     return rows
-
-
-def _progress(sampler, contexts, seed):
-    from tqdm import tqdm
-
-    size = sampler.params.batch_size
-    out = []
-    for index in tqdm(range(0, len(contexts), size), desc="generate", unit="batch"):
-        out += sampler.sample_batch(contexts[index:index + size], 1, seed, index // size, max_resample=0)
-    return out
 
 
 def markdown_table(table: dict) -> str:

@@ -25,23 +25,16 @@ def load_section(cls, section: str, config_file: str | None, overrides: list[str
     return load(cls, layers=[file_layer, options or {}, parsed.get(section, {})])
 
 
-def read_pairs_stream(path: str | None) -> tuple[list[list[str]], list[str]]:
-    """Pairs from ``path`` (JSONL) or, with ``-``/None, from stdin."""
-    from .static_reward import read_pairs
-
-    return read_pairs(path or "-")
-
-
 def _score(args, overrides) -> int:
     from ..runtime import configure_cpu_runtime
 
     configure_cpu_runtime()
     from .config import StaticRewardConfig
-    from .static_reward import TERM_NAMES, StaticReward
+    from .static_reward import TERM_NAMES, StaticReward, read_pairs
     from .vector import METRIC_NAMES, metric_vectors
 
     config = load_section(StaticRewardConfig, "static_reward", args.config, overrides)
-    histories, replies = read_pairs_stream(args.input)
+    histories, replies = read_pairs(args.input or "-")
     reward = StaticReward(config)
     vectors, _ = metric_vectors(histories, replies, with_similarity=reward.needs_encoder)
     terms = reward.terms(histories, replies)

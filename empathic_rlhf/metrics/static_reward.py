@@ -104,7 +104,8 @@ class StaticReward:
 
 
 def read_pairs(path: str) -> tuple[list[list[str]], list[str]]:
-    """Read ``{history: [str], reply: str}`` JSON lines; a bad record is an error naming file and line."""
+    """Read ``{history: [str], reply: str}`` JSON lines (``-``: stdin); a bad record is an error naming file and
+    line."""
     from ..errors import located
     from ..io import read_jsonl
 

@@ -12,7 +12,7 @@ from .svg import line_chart
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:0}.note{background:#fff7e6;border:1px solid #f0c36d;padding:.6em 1em;border-radius:6px}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}th{text-align:left}td,th{border:1px solid #ddd;padding:4px 8px;
+table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ddd;padding:4px 8px;
 text-align:right;vertical-align:top}td:first-child,th:first-child{text-align:left}
 .dialogue td,td.text{text-align:left;max-width:320px}td.text{max-width:700px}figure{display:inline-block;margin:.5em}
 figcaption{font-weight:600;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}

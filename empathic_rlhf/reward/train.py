@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from ..data.samples import knowledge_text
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json, write_jsonl
-from ..rundir import checkpoints_for
+from ..rundir import checkpoints_for, last_checkpoint
 from .config import RewardConfig
 from .evaluate import evaluate_pairs
 from .labels import Label
@@ -81,7 +81,6 @@ def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], 
                        out_dir: Path, *, knowledge: list[str] = (), seed: int = 0) -> dict:
     """Train, evaluate, normalise and save; returns the metrics (also written to ``out_dir/metrics.json``)."""
     from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import RewardTrainer
 
     tasks_by_id = {t["task_id"]: t for t in tasks}
@@ -97,8 +96,8 @@ def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], 
     trainer = RewardTrainer(model=model, args=trl_args(config, checkpoints, seed),
                             train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                             peft_config=lora_config(config))
-    last = get_last_checkpoint(str(checkpoints))
-    trainer.train(resume_from_checkpoint=last)
+    last = last_checkpoint(checkpoints)
+    trainer.train(resume_from_checkpoint=str(last) if last else None)
     model = trainer.model.merge_and_unload() if config.method == "lora" else trainer.model
     model.eval()
     reward_model = RewardModel(model, tokenizer)

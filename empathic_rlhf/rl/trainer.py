@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json
-from ..rundir import checkpoints_for
+from ..rundir import checkpoints_for, last_checkpoint
 from .config import RlConfig
 from .heldout import evaluate_heldout
 from .kl_controller import make_controller
@@ -121,7 +121,6 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
              reward_fns: list, weights: list[float], out_dir: Path, *, seed: int = 0) -> dict:
     """Optimise the policy in ``policy_dir``; the kept model lands in ``out_dir/model``. Returns the summary."""
     from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer, RLOOTrainer
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +134,7 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
     checkpoints = checkpoints_for(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed, "weights": list(weights),
         "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts]).encode()).hexdigest()})
-    last = get_last_checkpoint(str(checkpoints))
+    last = last_checkpoint(checkpoints)
     if last is None:  # a fresh run: logs of an earlier, finished run go; a resumed run appends to its own
         for stale in ("log.jsonl", "samples.jsonl", "heldout.jsonl"):
             (out_dir / stale).unlink(missing_ok=True)
@@ -149,7 +148,7 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
                                      processing_class=tokenizer, callbacks=[callback])
     trainer_ref["trainer"] = trainer
     trainer.kl_controller = make_controller(config.beta, config.adaptive_kl, config.kl_target, config.kl_horizon)
-    trainer.train(resume_from_checkpoint=last)
+    trainer.train(resume_from_checkpoint=str(last) if last else None)
     log = [json.loads(line) for line in (out_dir / "log.jsonl").read_text().splitlines()]
     heldout = [json.loads(line) for line in (out_dir / "heldout.jsonl").read_text().splitlines()]
     summary = {"steps": trainer.state.global_step, "kept": state["best"], "final_beta": trainer.beta,

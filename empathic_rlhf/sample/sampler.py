@@ -239,14 +239,17 @@ class Sampler:
         """The sampling parameters, as recorded in each task."""
         return {k: v for k, v in asdict(self.params).items() if k in asdict(SamplingConfig())}
 
-    def sample(self, contexts: list, k: int = 2, seed: int = 0, max_resample: int = 3) -> list[list[str]]:
+    def sample(self, contexts: list, k: int = 2, seed: int = 0, max_resample: int = 3,
+               progress: bool = False) -> list[list[str]]:
         """k distinct replies (where the model allows) for each context, in batches of ``params.batch_size``
-        contexts of similar length; returned in the order of ``contexts``."""
+        contexts of similar length; returned in the order of ``contexts``. ``progress``: a bar over batches."""
+        from tqdm import tqdm
+
         contexts = [normalise_context(c) for c in contexts]
         order = length_order(contexts)
         size = self.params.batch_size
         out: list = [None] * len(contexts)
-        for index in range(0, len(contexts), size):
+        for index in tqdm(range(0, len(contexts), size), desc="generate", unit="batch", disable=not progress):
             chunk = order[index:index + size]
             replies = self.sample_batch([contexts[i] for i in chunk], k, seed, index // size, max_resample)
             for i, candidates in zip(chunk, replies):

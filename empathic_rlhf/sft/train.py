@@ -12,9 +12,7 @@ Read top to bottom:
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import signal
 import sys
 import time
@@ -24,10 +22,8 @@ from .. import config as cfg
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..models.loading import ModelConfig
-from ..rundir import fingerprint
+from ..rundir import checkpoints_for, fingerprint, last_checkpoint
 from .config import SftConfig
-
-STAMP = "run.json"  # in checkpoints/: the config the checkpoints belong to
 
 
 def load_split(samples_dir: Path, split: str, limit: int | None = None, *, seed: int = 0, shuffle: bool = False):
@@ -56,14 +52,14 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
     out_dir = Path(out_dir)
     train_set = load_split(samples_dir, config.train_split, config.max_train_samples, seed=seed, shuffle=True)
     eval_set = load_split(samples_dir, config.eval_split, config.max_eval_samples)
-    torch.manual_seed(seed)  # new special-token embeddings (seed format) are drawn at random
+    torch.manual_seed(seed)  # LoRA adapters are initialised at random before the Trainer seeds itself
     model, tokenizer = load_model_and_tokenizer(model_config.base_model, model_config.dialogue_format)
 
-    checkpoints = out_dir / "checkpoints"
     data = {split: fingerprint(Path(samples_dir) / f"{split}.jsonl") for split in (config.train_split,
                                                                                    config.eval_split)}
-    resume = _checkpoints_to_resume(checkpoints, {"seed": seed, "model": cfg.to_dict(model_config),
-                                                  "sft": cfg.to_dict(config), "data": data})
+    checkpoints = checkpoints_for(out_dir / "checkpoints", {"seed": seed, "model": cfg.to_dict(model_config),
+                                                            "sft": cfg.to_dict(config), "data": data})
+    resume = last_checkpoint(checkpoints)
     cuda = torch.cuda.is_available()
     args = _sft_args(config, checkpoints, seed, cuda=cuda, resume=resume is not None)
     trainer = _make_trainer(model, tokenizer, args, train_set, eval_set, config)
@@ -93,20 +89,6 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
         tokenizer.save_pretrained(tmp)
     write_json(out_dir / "metrics.json", metrics)
     return metrics
-
-
-def _checkpoints_to_resume(checkpoints: Path, stamp: dict) -> Path | None:
-    """The newest checkpoint of a run with the same config and data, or None; stale checkpoints are removed."""
-    stamp_file = checkpoints / STAMP
-    if checkpoints.is_dir():
-        old = json.loads(stamp_file.read_text()) if stamp_file.is_file() else None
-        if old != json.loads(json.dumps(stamp)):
-            print(f"[sft] config or data changed: discarding old checkpoints in {checkpoints}", file=sys.stderr)
-            shutil.rmtree(checkpoints)
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    write_json(stamp_file, stamp)
-    found = [p for p in checkpoints.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
-    return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
 
 
 def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, cuda: bool, resume: bool):
