@@ -1,9 +1,11 @@
 """Load test of the labelling server: N concurrent annotators x M labels each, against a real server process on
-127.0.0.1 (``python -m empathic_rlhf.feedback serve``), then a check of the database.
+127.0.0.1 (``python -m empathic_rlhf.label serve``), then a check of the database.
 
-    python benchmarks/label_load.py                     # 50 annotators x 200 labels, SQLite, 250 ms think time
-    python benchmarks/label_load.py --think-ms 0        # saturation: as fast as the server answers
-    python benchmarks/label_load.py --db postgresql+psycopg://...   # an empty PostgreSQL database
+    python benchmarks/label_load.py                  # SQLite and PostgreSQL, think 0 and 250 ms, side by side
+    python benchmarks/label_load.py --dbs sqlite --labels 100 --admin-poll-s 1    # quicker; an admin polling
+    python benchmarks/label_load.py --pg-url postgresql+psycopg://...   # an existing, empty PostgreSQL server
+
+PostgreSQL: without ``--pg-url`` a throw-away server is started from Debian's binaries on a loopback port.
 
 Each annotator opens its own keep-alive connection, fetches a task, then posts labels; every POST answers with
 the next task, so one label = one request. Latency is measured per POST at the client. Checks: exactly N*M labels
@@ -29,16 +31,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def prepare(db_url: str, annotators: int, labels: int, overlap: int) -> list[str]:
-    from empathic_rlhf.feedback.auth import invite
-    from empathic_rlhf.feedback.config import LabelConfig
-    from empathic_rlhf.feedback.db import Store
-    from empathic_rlhf.feedback.tasks import import_tasks
+def prepare(db_url: str, annotators: int, labels: int, overlap: int) -> tuple[list[str], str]:
+    from empathic_rlhf.label.auth import invite
+    from empathic_rlhf.label.config import LabelConfig
+    from empathic_rlhf.label.db import Store
+    from empathic_rlhf.label.tasks import import_tasks
     from empathic_rlhf.io import write_jsonl
 
     n_tasks = int(annotators * labels * 1.1 / overlap) + annotators  # 10% slack so nobody runs dry at the end
     tasks = [{"task_id": f"load{i}", "kind": "policy-samples", "conv_id": f"c{i}", "emotion": "sad",
               "situation": "A situation. " * 8, "history": [{"role": "speaker", "text": "Some story. " * 10}],
+              "prompt": [{"role": "user", "content": "Some story. " * 10}],
               "candidates": [{"cand_id": f"c{j}", "text": f"Reply {j}. " * 12, "source": "p"} for j in range(4)],
               "sampling": {}} for i in range(n_tasks)]
     folder = Path(tempfile.mkdtemp(prefix="label-load-"))
@@ -46,14 +49,15 @@ def prepare(db_url: str, annotators: int, labels: int, overlap: int) -> list[str
     store = Store(db_url)
     import_tasks(store, folder / "tasks.jsonl", LabelConfig(overlap=overlap, calibration_fraction=0.0))
     tokens = [invite(store, f"load-{i}") for i in range(annotators)]
+    admin = invite(store, "load-admin", admin=True)
     store.close()
-    return tokens
+    return tokens, admin
 
 
 def start_server(db_url: str, port: int) -> subprocess.Popen:
     import httpx
 
-    proc = subprocess.Popen([sys.executable, "-m", "empathic_rlhf.feedback", "serve", "--db", db_url, "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "empathic_rlhf.label", "serve", "--db", db_url, "--port",
                              str(port), "--label.gold_fraction=0"], stdout=subprocess.DEVNULL)
     for _ in range(600):
         if proc.poll() is not None:
@@ -120,8 +124,8 @@ async def annotate(port: int, token: str, labels: int, think_s: float, rng: rand
             if think_s:
                 await asyncio.sleep(rng.expovariate(1 / think_s))
             cands = nxt["task"]["candidates"]
-            body = {"assignment_id": nxt["assignment_id"], "outcome": "best", "best": rng.choice(cands)["cand_id"],
-                    "seconds": 3.0}
+            body = {"assignment_id": nxt["assignment_id"], "task_id": nxt["task"]["task_id"], "outcome": "best",
+                    "best": rng.choice(cands)["cand_id"], "seconds": 3.0}
             t0 = time.perf_counter()
             status, answer = await c.request("POST", "/api/labels", body)
             out["latency"].append(time.perf_counter() - t0)
@@ -132,12 +136,33 @@ async def annotate(port: int, token: str, labels: int, think_s: float, rng: rand
             nxt = answer["next"]
 
 
-async def run_load(port: int, tokens: list[str], labels: int, think_s: float, deadline_s: float) -> dict:
-    out = {"latency": [], "acked": set(), "errors": [], "ran_dry": 0}
+async def poll_admin(port: int, token: str, every_s: float, out: dict, stop: asyncio.Event) -> None:
+    """An admin with the dashboard open, refreshing every ``every_s`` seconds."""
+    async with Connection(port, token) as c:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            status, _ = await c.request("GET", "/api/admin/stats")
+            out["admin_latency"].append(time.perf_counter() - t0)
+            if status != 200:
+                out["errors"].append(status)
+            try:
+                await asyncio.wait_for(stop.wait(), every_s)
+            except asyncio.TimeoutError:
+                pass
+
+
+async def run_load(port: int, tokens: list[str], labels: int, think_s: float, deadline_s: float,
+                   admin: str | None = None, admin_poll_s: float = 0.0) -> dict:
+    out = {"latency": [], "acked": set(), "errors": [], "ran_dry": 0, "admin_latency": []}
     jobs = [annotate(port, t, labels, think_s, random.Random(i), out) for i, t in enumerate(tokens)]
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_admin(port, admin, admin_poll_s, out, stop)) if admin_poll_s else None
     t0 = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*jobs), deadline_s)
     out["wall"] = time.perf_counter() - t0
+    stop.set()
+    if poller:
+        await poller
     return out
 
 
@@ -148,11 +173,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def check(db_url: str) -> dict:
-    from empathic_rlhf.feedback.db import Store
+    from empathic_rlhf.label.db import Store
 
     store = Store(db_url, upgrade=False)
     with store.engine.connect() as conn:
-        q = lambda sql: conn.exec_driver_sql(sql).scalar()
+        def q(sql):
+            return conn.exec_driver_sql(sql).scalar()
         result = {
             "labels": q("SELECT count(*) FROM labels"),
             "label_ids": {r[0] for r in conn.exec_driver_sql("SELECT id FROM labels")},
@@ -166,54 +192,143 @@ def check(db_url: str) -> dict:
     return result
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--annotators", type=int, default=50)
-    ap.add_argument("--labels", type=int, default=200, help="labels per annotator")
-    ap.add_argument("--overlap", type=int, default=2)
-    ap.add_argument("--think-ms", type=float, default=250.0, help="mean (exponential) pause before each label")
-    ap.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp folder)")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--deadline", type=float, default=540.0, help="give up after this many seconds of load")
-    args = ap.parse_args()
+def time_stats(db_url: str) -> float:
+    """What one computation of the admin page's numbers costs on the finished database (the cache aside)."""
+    from empathic_rlhf.label.db import Store
+    from empathic_rlhf.label.progress import stats
 
-    db_url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='label-load-db-')}/feedback.db"
-    tokens = prepare(db_url, args.annotators, args.labels, args.overlap)
-    port = args.port or __import__("socket").create_server(("127.0.0.1", 0)).getsockname()[1]
+    store = Store(db_url, upgrade=False)
+    stats(store)  # imports and connection set-up are not the query's cost
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        stats(store)
+        times.append(1000 * (time.perf_counter() - t0))
+    store.close()
+    return statistics.median(times)
+
+
+def start_postgres() -> tuple[str, callable]:
+    """A throw-away PostgreSQL server on a loopback port (Debian's binaries), and how to stop it."""
+    import glob
+    import shutil
+    import socket
+
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not initdb:
+        sys.exit("PostgreSQL binaries missing: apt-get install -y postgresql, or pass --pg-url")
+    bindir = os.path.dirname(initdb[-1])
+    folder = tempfile.mkdtemp(prefix="label-load-pg-")
+    as_user = []
+    if os.geteuid() == 0:  # initdb refuses root
+        import pwd
+        pw = pwd.getpwnam("postgres")
+        os.chown(folder, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = os.path.join(folder, "data")
+    def run(*cmd):
+        subprocess.run([*as_user, *cmd], check=True, capture_output=True)
+    run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(folder, "log"), "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
+
+    def stop():
+        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def fresh_pg_database(server_url: str, name: str) -> str:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def one_run(db_url: str, args, think_ms: float, admin_poll_s: float) -> dict:
+    """One load run against a fresh database; the numbers for one column of the table."""
+    tokens, admin = prepare(db_url, args.annotators, args.labels, args.overlap)
+    port = __import__("socket").create_server(("127.0.0.1", 0)).getsockname()[1]
     server = start_server(db_url, port)
     try:
         cpu0, client0 = cpu_seconds(server.pid), cpu_seconds(os.getpid())
-        out = asyncio.run(run_load(port, tokens, args.labels, args.think_ms / 1000,
-                                   args.deadline))
+        out = asyncio.run(run_load(port, tokens, args.labels, think_ms / 1000, args.deadline, admin, admin_poll_s))
         out["server_cpu"] = cpu_seconds(server.pid) - cpu0
         out["client_cpu"] = cpu_seconds(os.getpid()) - client0
     finally:
         server.terminate()
         server.wait(30)
     db = check(db_url)
+    stats_ms = time_stats(db_url)
     lat = sorted(out["latency"])
-    pct = lambda p: 1000 * lat[min(len(lat) - 1, int(p / 100 * len(lat)))]
+    def pct(xs, p):
+        return 1000 * xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
     want = args.annotators * args.labels
     ok = (db["labels"] == want and out["acked"] <= db["label_ids"] and len(out["acked"]) == want
           and db["dup_task_annotator"] == 0 and db["over_quota"] == 0 and db["negative_remaining"] == 0
           and not out["errors"])
-    print(f"\nlabel load: {args.annotators} annotators x {args.labels} labels, think {args.think_ms:g} ms, "
-          f"{db_url.split(':')[0]}, {os.cpu_count()} CPUs (client and server share them)\n")
-    print("| metric | value |\n|---|---|")
-    rows = [("labels stored / expected", f"{db['labels']} / {want}"),
-            ("acknowledged labels missing from DB", len(out["acked"] - db["label_ids"])),
-            ("duplicate (task, annotator)", db["dup_task_annotator"]), ("tasks over quota", db["over_quota"]),
-            ("HTTP errors", len(out["errors"])), ("annotators that ran out of tasks", out["ran_dry"]),
-            ("wall time (s)", f"{out['wall']:.1f}"), ("throughput (labels/s)", f"{len(lat) / out['wall']:.0f}"),
-            ("latency p50 (ms)", f"{pct(50):.1f}"), ("latency p90 (ms)", f"{pct(90):.1f}"),
-            ("latency p99 (ms)", f"{pct(99):.1f}"), ("latency max (ms)", f"{1000 * lat[-1]:.1f}"),
-            ("mean latency (ms)", f"{1000 * statistics.mean(lat):.1f}"),
-            ("server CPU per label (ms)", f"{1000 * out['server_cpu'] / max(1, len(lat)):.2f}"),
-            ("load generator CPU per label (ms)", f"{1000 * out['client_cpu'] / max(1, len(lat)):.2f}"),
-            ("load average at end (1 min)", f"{os.getloadavg()[0]:.2f}"),
-            ("p99 < 50 ms target", "met" if pct(99) < 50 else "NOT met")]
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    admin_lat = sorted(out["admin_latency"])
+    return {"ok": ok, "rows": [
+        ("labels stored / expected", f"{db['labels']} / {want}"),
+        ("acknowledged labels missing from DB", len(out["acked"] - db["label_ids"])),
+        ("duplicate (task, annotator) / over quota", f"{db['dup_task_annotator']} / {db['over_quota']}"),
+        ("HTTP errors", len(out["errors"])), ("annotators that ran out of tasks", out["ran_dry"]),
+        ("throughput (labels/s)", f"{len(lat) / out['wall']:.0f}"),
+        ("latency p50 (ms)", f"{pct(lat, 50):.1f}"), ("latency p90 (ms)", f"{pct(lat, 90):.1f}"),
+        ("latency p99 (ms)", f"{pct(lat, 99):.1f}"), ("latency max (ms)", f"{1000 * lat[-1]:.1f}"),
+        ("server CPU per label (ms)", f"{1000 * out['server_cpu'] / max(1, len(lat)):.2f}"),
+        ("load generator CPU per label (ms)", f"{1000 * out['client_cpu'] / max(1, len(lat)):.2f}"),
+        ("admin stats polls / p50 / max (ms)", f"{len(admin_lat)} / {pct(admin_lat, 50):.0f} / "
+                                               f"{1000 * admin_lat[-1]:.0f}" if admin_lat else "-"),
+        ("admin stats computation after the run (ms, median of 3)", f"{stats_ms:.0f}"),
+        ("load average at end (1 min)", f"{os.getloadavg()[0]:.2f}"),
+        ("p99 < 50 ms", "met" if pct(lat, 99) < 50 else "NOT met")]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--annotators", type=int, default=50)
+    ap.add_argument("--labels", type=int, default=200, help="labels per annotator")
+    ap.add_argument("--overlap", type=int, default=2)
+    ap.add_argument("--think-ms", type=float, nargs="+", default=[0.0, 250.0],
+                    help="mean (exponential) pauses before each label, one run each (default 0 and 250)")
+    ap.add_argument("--dbs", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    ap.add_argument("--pg-url", help="an existing PostgreSQL server (default: start a throw-away one)")
+    ap.add_argument("--admin-poll-s", type=float, default=0.0,
+                    help="also poll the admin stats every this many seconds during each run (0: no admin)")
+    ap.add_argument("--deadline", type=float, default=540.0, help="give up a run after this many seconds of load")
+    args = ap.parse_args()
+
+    columns, stop_pg = {}, None
+    try:
+        for db in args.dbs.split(","):
+            for think in args.think_ms:
+                if db == "sqlite":
+                    url = f"sqlite:///{tempfile.mkdtemp(prefix='label-load-db-')}/label.db"
+                else:
+                    if args.pg_url is None and stop_pg is None:
+                        args.pg_url, stop_pg = start_postgres()
+                    url = fresh_pg_database(args.pg_url, f"label_load_{int(think)}")
+                print(f"running {db}, think {think:g} ms ...", file=sys.stderr, flush=True)
+                columns[f"{db}, think {think:g} ms"] = one_run(url, args, think, args.admin_poll_s)
+    finally:
+        if stop_pg:
+            stop_pg()
+    print(f"\nlabel load: {args.annotators} annotators x {args.labels} labels each, overlap {args.overlap}, "
+          f"{os.cpu_count()} CPUs shared by client and server"
+          + (f", an admin polling stats every {args.admin_poll_s:g} s" if args.admin_poll_s else "") + "\n")
+    names = list(columns)
+    print("| metric | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for i, (metric, _) in enumerate(columns[names[0]]["rows"]):
+        print(f"| {metric} | " + " | ".join(str(columns[n]["rows"][i][1]) for n in names) + " |")
+    ok = all(c["ok"] for c in columns.values())
     print(f"\nresult: {'OK' if ok else 'FAILED'}")
     return 0 if ok else 1
 

@@ -55,8 +55,8 @@ def _last_turns(sample: dict, n: int | None) -> dict:
 
 def run_mode(mode, model, tokenizer, model_dir, contexts, args):
     """Sample ``args.k`` replies per context with one mode; returns tokens, seconds and the replies."""
-    from empathic_rlhf.sample.config import SamplingConfig
-    from empathic_rlhf.sample.sampler import Sampler, make_backend
+    from empathic_rlhf.generation.config import SamplingConfig
+    from empathic_rlhf.generation.sampler import Sampler, make_backend
 
     backend, _, compute_type = mode.partition("-")
     params = SamplingConfig(temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens,
@@ -104,12 +104,12 @@ def main() -> int:
 
     import torch
 
-    from empathic_rlhf.evaluate.metrics import average_length, perplexity
+    from empathic_rlhf.evaluate.reply_metrics import average_length, perplexity
     from empathic_rlhf.models.loading import (
         load_model_and_tokenizer,
         resolve_model_path,
     )
-    from empathic_rlhf.sample.sampler import render_prompts
+    from empathic_rlhf.generation.sampler import render_prompts
 
     model_name = args.model or ("runs/demo/sft/model" if Path("runs/demo/sft/model").is_dir() else "smollm2-135m")
     model, tokenizer = load_model_and_tokenizer(model_name)

@@ -2,7 +2,8 @@
 
 Each stage package adds its own subcommands through an ``add_commands(subparsers)`` function in its
 ``commands.py``; a subcommand sets ``func(args, overrides)`` where ``overrides`` are the ``--dotted.key=value``
-config overrides left after argparse. Heavy libraries are only imported inside those functions, so
+config overrides left after argparse -- or, for a stage of a run, ``stage`` (see :mod:`empathic_rlhf.stage_cli`),
+which this module hands to the pipeline's runner. Heavy libraries are only imported inside those functions, so
 ``empathic --help`` stays fast.
 """
 
@@ -18,15 +19,17 @@ from .errors import EmpathicError
 # Packages that contribute subcommands, in the order the pipeline runs.
 COMMAND_MODULES = (
     "empathic_rlhf.data.commands",
+    "empathic_rlhf.prepare.commands",
     "empathic_rlhf.models.commands",
     "empathic_rlhf.sft.commands",
     "empathic_rlhf.sample.commands",
     "empathic_rlhf.evaluate.commands",
     "empathic_rlhf.chat.commands",
-    "empathic_rlhf.feedback.commands",
+    "empathic_rlhf.label.commands",
     "empathic_rlhf.metrics.commands",
     "empathic_rlhf.reward.commands",
     "empathic_rlhf.dyme.commands",
+    "empathic_rlhf.empathy.commands",
     "empathic_rlhf.rl.commands",
     "empathic_rlhf.dpo.commands",
     "empathic_rlhf.report.commands",
@@ -50,8 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, overrides = parser.parse_known_args(argv)
+    func = args.func
+    if getattr(args, "stage", None):  # a single-stage command: the pipeline runs it after what it needs
+        from .pipeline.commands import run_one_stage
+
+        func = run_one_stage
     try:
-        result = args.func(args, overrides)
+        result = func(args, overrides)
     except EmpathicError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -81,11 +81,22 @@ def read_yaml(path: str | Path) -> dict:
         raise EmpathicError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise EmpathicError(f"{path}:{line}: not UTF-8 text (byte 0x{e.object[e.start]:02x})") from None
     except yaml.YAMLError as e:
-        raise EmpathicError(f"{path}: not valid YAML ({e})") from None
+        raise EmpathicError(_yaml_error_line(path, e)) from None
     if not isinstance(data, dict):
         raise EmpathicError(f"{path}: expected a mapping of config sections at the top level")
     return data
+
+
+def _yaml_error_line(path: Path, error: yaml.YAMLError) -> str:
+    """One line for a YAML parser error: ``file:line:column: problem`` (the parser's own text spans six lines)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else f"{path}"
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{where}: not valid YAML ({problem})"
 
 
 def build(cls: type[T], values: dict, prefix: str = "") -> T:
@@ -167,3 +178,25 @@ def load(cls: type[T], *, layers: list[dict]) -> T:
     for layer in layers:
         merged = deep_merge(merged, layer)
     return build(cls, merged)
+
+
+def load_section(cls: type[T], section: str, *, config_file: str | None = None, overrides: list[str] | None = None,
+                 options: dict | None = None) -> T:
+    """Config ``cls`` of one section, for commands that read only that section of a run config: defaults < the
+    ``section:`` of a YAML file < the command's own flags (``options``) < ``--section.key=value`` overrides.
+
+    An override of any other section is an error naming it (never silently ignored).
+    """
+    file_layer = (read_yaml(config_file).get(section) or {}) if config_file else {}
+    parsed = parse_overrides(overrides or [])
+    other = sorted(set(parsed) - {section})
+    if other:
+        raise EmpathicError(f"this command reads only the {section!r} config section; --{other[0]}... is not one "
+                            f"of its keys (use --{section}.key=value)")
+    return load(cls, layers=[file_layer, options or {}, parsed.get(section, {})])
+
+
+def reject_overrides(overrides: list[str], command: str) -> None:
+    """For commands that take no config overrides: any leftover ``--x=y`` is an error, not silently ignored."""
+    if overrides:
+        raise EmpathicError(f"{command} takes no config overrides; got {overrides[0]!r}")

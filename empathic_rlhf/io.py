@@ -57,17 +57,39 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     ``-`` reads standard input (named ``<stdin>`` in errors).
     """
     if str(path) == "-":
-        yield from _records(sys.stdin, "<stdin>")
+        yield from _records(_stdin_lines(), "<stdin>")
         return
     path = Path(path)
     if not path.is_file():
         raise located(path, None, "file not found")
-    with open(path, encoding="utf-8") as f:
-        yield from _records(f, path)
+    yield from _records(text_lines(path), path)
+
+
+def text_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, text)`` of a UTF-8 file; a line that is not UTF-8 is an error naming file and line."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise located(path, number, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at column {e.start + 1})"
+                              ) from None
+
+
+def _stdin_lines() -> Iterator[tuple[int, str]]:
+    """Standard input as ``(line_number, text)``, read as UTF-8 bytes so a bad byte names its line."""
+    for number, raw in enumerate(sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, start=1):
+        if isinstance(raw, str):  # a text stream without bytes underneath (e.g. a test's StringIO)
+            yield number, raw
+            continue
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise located("<stdin>", number, f"not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
 
 
 def _records(lines, name) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(lines, start=1):
+    for number, line in lines:
         if not line.strip():
             continue
         try:

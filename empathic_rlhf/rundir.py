@@ -1,7 +1,8 @@
 """The run directory: one folder per run, one sub-folder per stage, a config snapshot and a manifest.
 
-    runs/<name>/config.yaml     the resolved config of every stage
-    runs/<name>/manifest.json   per stage: config hash, inputs (path -> fingerprint), outputs, finished_at, seconds
+    runs/<name>/config.yaml     the resolved config of the last command whose stage finished (never a failed one)
+    runs/<name>/manifest.json   per stage: its own config (seed + the sections it reads), config hash, inputs
+                                (path -> fingerprint), outputs, finished_at, seconds, summary
     runs/<name>/<stage>/        what the stage wrote
 
 A stage is skipped when its config hash and input fingerprints equal those recorded and its outputs still exist;
@@ -75,11 +76,12 @@ class RunDir:
         return all((self.path / out).exists() for out in entry.get("outputs", []))
 
     def record(self, stage: str, config_hash: str, inputs: dict[str, str], outputs: list[str],
-               seconds: float, summary: dict | None = None) -> None:
-        """Write the stage's manifest entry (after its outputs are in place)."""
+               seconds: float, summary: dict | None = None, config: dict | None = None) -> None:
+        """Write the stage's manifest entry (after its outputs are in place), with the config it ran with."""
         manifest = self.manifest()
         manifest["stages"][stage] = {
             "config_hash": config_hash,
+            "config": config or {},
             "inputs": {name: fingerprint(p) for name, p in inputs.items()},
             "input_paths": {name: str(p) for name, p in inputs.items()},
             "outputs": outputs,

@@ -1,7 +1,7 @@
 """Constants and small helpers shared by the tests (imported by name: ``from helpers import ...``).
 
 They live here rather than in ``conftest.py`` because pytest imports every conftest as a module named
-``conftest``, so ``from conftest import`` would be ambiguous beside ``tests/feedback/conftest.py``.
+``conftest``, so ``from conftest import`` would be ambiguous beside ``tests/label/conftest.py``.
 """
 
 from __future__ import annotations

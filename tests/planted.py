@@ -2,7 +2,7 @@
 
 import random
 
-from empathic_rlhf.reward.labels import Label
+from empathic_rlhf.records import Label, Task
 
 OPENERS = ["My cat ran away", "I failed my exam", "We lost the game", "My car broke down", "I got a new job",
            "My sister is visiting", "It rained all week", "I moved to a new city", "My phone fell in water"]
@@ -21,10 +21,12 @@ def planted_tasks(n: int, seed: int = 0):
         texts = bad + [good]
         rng.shuffle(texts)
         cands = [{"cand_id": f"c{j}", "text": t, "source": "pi"} for j, t in enumerate(texts)]
-        tasks.append({"task_id": f"t{i}", "conv_id": f"conv{i}", "emotion": "sad", "situation": "",
-                      "history": [{"role": "speaker", "text": f"{rng.choice(OPENERS)} {rng.choice(NOUNS)}."}],
-                      "candidates": cands})
-        labels.append(Label(f"t{i}", "planted", "synthetic:planted", "best",
+        opener = f"{rng.choice(OPENERS)} {rng.choice(NOUNS)}."
+        tasks.append(Task.model_validate({
+            "task_id": f"t{i}", "conv_id": f"conv{i}", "emotion": "sad", "situation": "",
+            "prompt": [{"role": "user", "content": opener}], "history": [{"role": "speaker", "text": opener}],
+            "candidates": cands}))
+        labels.append(Label(task_id=f"t{i}", annotator="planted", source="synthetic:planted", outcome="best",
                             best=next(c["cand_id"] for c in cands if c["text"] == good)))
     return tasks, labels
 

@@ -4,7 +4,7 @@ import pytest
 
 from empathic_rlhf import config as cfg
 from empathic_rlhf.errors import EmpathicError
-from empathic_rlhf.pipeline.config import load_run_config
+from empathic_rlhf.run_config import load_run_config
 
 
 @dataclass
@@ -84,3 +84,60 @@ def test_checkpoints_of_another_job_are_discarded(tmp_path):
     (folder / "checkpoint-4").mkdir()
     assert (checkpoints_for(tmp_path / "ckpt", {"lr": 1}) / "checkpoint-4").is_dir()  # same job: resume
     assert not (checkpoints_for(tmp_path / "ckpt", {"lr": 2}) / "checkpoint-4").exists()  # changed: start over
+
+
+def test_run_config_holds_the_label_and_static_reward_sections(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("label:\n  overlap: 2\nstatic_reward:\n  question_weight: 0.4\n", encoding="utf-8")
+    config = load_run_config(config_file=str(path), overrides=["--label.port=9000"])
+    assert (config.label.overlap, config.label.port, config.static_reward.question_weight) == (2, 9000, 0.4)
+
+
+def test_load_section_layers_one_section_and_rejects_the_others(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("label:\n  overlap: 2\n  port: 1\nrl:\n  beta: 9\n", encoding="utf-8")
+    from empathic_rlhf.label.config import LabelConfig
+
+    config = cfg.load_section(LabelConfig, "label", config_file=str(path), overrides=["--label.port=5"],
+                              options={"port": 3, "host": "0.0.0.0"})
+    assert (config.overlap, config.port, config.host) == (2, 5, "0.0.0.0")
+    with pytest.raises(EmpathicError, match=r"reads only the 'label' config section; --rl\.\.\."):
+        cfg.load_section(LabelConfig, "label", overrides=["--rl.beta=1"])
+
+
+def test_a_setting_that_needs_an_extra_names_it(monkeypatch):
+    from empathic_rlhf import extras
+
+    monkeypatch.setitem(extras.EXTRAS, "ct2", "empathic_no_such_module")  # as if ctranslate2 were not installed
+    with pytest.raises(EmpathicError, match=r"sample\.backend=ctranslate2 needs the optional package "
+                                            r"empathic_no_such_module: pip install 'empathic-rlhf\[ct2\]'"):
+        load_run_config(overrides=["--sample.backend=ctranslate2"])
+    assert load_run_config(overrides=["--sample.backend=torch"]).sample.backend == "torch"
+
+
+def test_pyproject_declares_every_third_party_import():
+    """Each top-level module imported by the package comes from a distribution named in pyproject (dependencies
+    or an extra), so `pip install -e .` (+ the extra a setting names) is enough."""
+    import ast
+    import re
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *(d for extra in project["optional-dependencies"].values() for d in extra)]
+    names = {re.split(r"[\[=<>~! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    imported = set()
+    for path in (root / "empathic_rlhf").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"empathic_rlhf"}
+    providers = packages_distributions()
+    undeclared = {m: providers.get(m) for m in third_party
+                  if not {d.lower().replace("_", "-") for d in providers.get(m, [])} & names}
+    assert undeclared == {}

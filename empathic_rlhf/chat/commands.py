@@ -8,16 +8,19 @@ def _chat(args, overrides) -> int:
     from pathlib import Path
 
     from .. import config as cfg
+    from ..errors import EmpathicError
+    from ..generation.config import SamplingConfig
     from ..runtime import configure_cpu_runtime
-    from ..sample.config import SamplingConfig
 
-    configure_cpu_runtime()
     params = cfg.load(SamplingConfig, layers=[{"max_new_tokens": 60}, cfg.parse_overrides(overrides)])
-    model = args.model
+    if args.model and args.model_positional and args.model != args.model_positional:
+        raise EmpathicError(f"two models given: {args.model_positional!r} and --model {args.model!r}")
+    configure_cpu_runtime()
+    model = args.model or args.model_positional
     if model is None:
         pi = Path(args.runs_dir) / args.name / "sft" / "model"
         model = str(pi) if pi.is_dir() else "smollm2-135m"
-    from ..sample.sampler import Sampler
+    from ..generation.sampler import Sampler
     from .session import ChatSession, chat_loop
 
     print(f"loading {model} ...", file=sys.stderr)
@@ -41,14 +44,23 @@ def _chat(args, overrides) -> int:
 
 
 def add_commands(subparsers) -> None:
+    import argparse
+
+    from ..generation.config import SamplingConfig
+    from ..stage_cli import describe_fields
+
+    epilog = "sampling settings (--key=value, e.g. --temperature=0.7 --backend=ctranslate2):\n" + "\n".join(
+        describe_fields(SamplingConfig, ""))
     parser = subparsers.add_parser("chat", help="Talk to a model in the terminal (/reset, /situation, /persona, "
-                                                "/quit).", epilog="Sampling overrides: --temperature=0.7 "
-                                                "--top_p=0.9 --max_new_tokens=60 --backend=ctranslate2 ...")
-    parser.add_argument("model", nargs="?", help="Model folder, embedded name or Hub id (default: the run's π, "
-                                                 "else smollm2-135m).")
-    parser.add_argument("--name", default="demo", help="Run whose π is the default model.")
-    parser.add_argument("--runs-dir", default="runs")
-    parser.add_argument("--dialogue-format", default="auto", choices=("auto", "seed", "chat-template"))
+                                                "/quit).", epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="Model folder, embedded name or Hub id (default: the run's π, "
+                                        "else smollm2-135m).")
+    parser.add_argument("model_positional", nargs="?", metavar="MODEL", help="Same as --model.")
+    parser.add_argument("--name", default="demo", help="Run whose π is the default model (default: demo).")
+    parser.add_argument("--runs-dir", default="runs", help="Folder of run directories (default: runs).")
+    parser.add_argument("--dialogue-format", default="auto", choices=("auto", "seed", "chat-template"),
+                        help="How turns become text: the model's chat template (auto), or the seed's format.")
     parser.add_argument("--max-turns", type=int, default=5, help="Turns of history the model sees.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the first reply (each reply gets the next).")
     parser.set_defaults(func=_chat)

@@ -1,5 +1,5 @@
 """A terminal chat: the last N turns as history, a knowledge segment (persona / situation) as the system message,
-and the same reply function as ``sample`` (:class:`~empathic_rlhf.sample.sampler.Sampler`).
+and the same reply function as ``sample`` (:class:`~empathic_rlhf.generation.sampler.Sampler`).
 
 Commands: ``/reset`` (forget the history), ``/situation TEXT`` and ``/persona TEXT`` (fill the knowledge segment,
 the seed's "knowledge base stores information about persona and dialog history"; no text clears it), ``/quit``.

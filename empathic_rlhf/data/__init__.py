@@ -1,1 +1,2 @@
-"""Stage 1.a: EmpatheticDialogues conversations (CSV release or conversation JSONL) -> training samples."""
+"""EmpatheticDialogues: find the data (CSV release, conversation JSONL, archive), read and validate it, and turn
+conversations into samples. The ``prepare`` stage (``empathic_rlhf.prepare``) writes those samples into a run."""

@@ -1,17 +1,19 @@
-"""``empathic data stats`` and ``empathic prepare``."""
+"""``empathic data stats`` (``empathic prepare`` is the ``prepare`` package's command)."""
 
 from __future__ import annotations
 
 import json
 
-from ..pipeline.commands import add_run_options, run_config_from
+from .records import SPLITS
 
 
 def _stats(args, overrides) -> int:
+    from ..config import reject_overrides
     from ..paths import data_dir_setting
     from .sources import resolve
     from .stats import format_split_stats, split_stats
 
+    reject_overrides(overrides, "data stats")
     source = resolve(data_dir_setting(args.data_dir))
     result = {split: split_stats(source, split, args.max_history_turns) for split in args.splits}
     if args.json:
@@ -23,26 +25,13 @@ def _stats(args, overrides) -> int:
     return 0
 
 
-def _prepare(args, overrides) -> int:
-    from ..pipeline.run import run_stage
-    from ..pipeline.stages import stage_named
-
-    config = run_config_from(args, overrides)
-    entry = run_stage(config, stage_named("prepare"), force=args.force)
-    print(f"samples per split: {entry['summary']}  ->  {config.run_path / 'prepare'}")
-    return 0
-
-
 def add_commands(subparsers) -> None:
     data = subparsers.add_parser("data", help="Inspect EmpatheticDialogues.")
     data_sub = data.add_subparsers(dest="data_command", metavar="<data-command>", required=True)
     stats = data_sub.add_parser("stats", help="Conversations, turns, replies, emotion and history histograms.")
     stats.add_argument("--data-dir", help="Data folder or archive (else $EMPATHIC_DATA_DIR, else download).")
-    stats.add_argument("--splits", nargs="+", default=["train", "valid", "test"])
+    stats.add_argument("--splits", nargs="+", default=["train", "valid", "test"], choices=SPLITS,
+                       help="Splits to count (default: all three).")
     stats.add_argument("--max-history-turns", type=int, default=5, help="Cap of the history histogram.")
     stats.add_argument("--json", action="store_true", help="Print JSON instead of text.")
     stats.set_defaults(func=_stats)
-
-    prepare = subparsers.add_parser("prepare", help="Turn conversations into training samples (stage 1).")
-    add_run_options(prepare)
-    prepare.set_defaults(func=_prepare)

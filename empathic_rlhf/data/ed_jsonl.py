@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import located
 from ..io import read_jsonl
 from .records import Conversation, Turn, role_of
-from .validate import check_emotion, check_next_idx, check_text
+from .validate import check_emotion, check_next_idx, check_optional_text, check_text
 
 REQUIRED = ("conv_id", "emotion", "prompt", "utterances")
 
@@ -32,7 +32,7 @@ def read_conversations_jsonl(path: str | Path, split: str) -> Iterator[Conversat
             conv_id=conv_id,
             split=record.get("split") or split,
             emotion=check_emotion(path, line, record["emotion"], allow_missing=True),
-            situation=(record["prompt"] or "").strip(),
+            situation=check_optional_text(path, line, record["prompt"], "field 'prompt' (the situation)"),
             turns=_turns(path, line, conv_id, record["utterances"]),
         )
 
@@ -52,6 +52,7 @@ def _turns(path: Path, line: int, conv_id: str, utterances) -> tuple[Turn, ...]:
         if role != role_of(idx):
             raise located(path, line, f"conversation {conv_id}: utterance {idx} has role {role!r}, expected "
                                       f"{role_of(idx)!r} (odd indices are the speaker's)")
-        turns.append(Turn(idx, role, check_text(path, line, utterance.get("text"))))
+        turns.append(Turn(idx, role, check_text(path, line, utterance.get("text"),
+                                                f"utterance (conversation {conv_id}, utterance_idx {idx})")))
         previous = idx
     return tuple(turns)

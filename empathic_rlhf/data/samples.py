@@ -2,7 +2,7 @@
 
 A sample (one JSON line / one dataset row)::
 
-    {sample_id, conv_id, emotion, situation,
+    {sample_id, conv_id, emotion, situation, reply_role: listener|speaker,
      prompt: [{role: system, content: knowledge}?, {role: user|assistant, content}...],
      completion: [{role: assistant, content: reply}]}
 
@@ -17,15 +17,22 @@ from collections.abc import Iterable, Iterator
 
 from .records import Conversation, Role, Turn
 
-KNOWLEDGE_FIELDS = ("emotion", "situation")
+KNOWLEDGE_FIELDS = ("emotion", "situation", "predicted_emotion")
 
 
-def knowledge_text(conversation: Conversation, fields: Iterable[str]) -> str:
-    """The knowledge segment: e.g. ``"Emotion: sentimental. Situation: I remember going to ..."``."""
+def knowledge_text(conversation: Conversation, fields: Iterable[str], history: Iterable[Turn] = ()) -> str:
+    """The knowledge segment: e.g. ``"Emotion: sentimental. Situation: I remember going to ..."``.
+
+    ``predicted_emotion`` is the emotion the empathy yardstick's classifier reads from ``history`` (what a deployed
+    model would know; the gold label is not available at inference), see docs/empathy.md."""
     parts = []
     for name in fields:
         if name == "emotion" and conversation.emotion:
             parts.append(f"Emotion: {conversation.emotion}.")
+        elif name == "predicted_emotion" and history:
+            from ..empathy.scorer import shared_scorer
+
+            parts.append(f"Emotion: {shared_scorer().predict_emotion([[t.text for t in history]])[0][0]}.")
         elif name == "situation" and conversation.situation:
             parts.append(f"Situation: {conversation.situation}")
     return " ".join(parts)
@@ -50,11 +57,14 @@ def samples_from_conversation(conversation: Conversation, *, max_history_turns: 
         if position == 0 or reply.role not in roles:
             continue
         history = turns[max(0, position - max_history_turns):position]
+        if "predicted_emotion" in knowledge:  # depends on the history, so it is made per sample
+            segment = knowledge_text(conversation, knowledge, history)
         yield {
             "sample_id": f"{conversation.conv_id}#{reply.idx}",
             "conv_id": conversation.conv_id,
             "emotion": conversation.emotion,
             "situation": conversation.situation,
+            "reply_role": reply.role,
             "prompt": messages_for(history, reply.role, segment),
             "completion": [{"role": "assistant", "content": reply.text}],
         }

@@ -19,8 +19,19 @@ def check_emotion(path, line: int, emotion, *, allow_missing: bool) -> str | Non
 
 def check_text(path, line: int, text, what: str = "utterance") -> str:
     """Return stripped non-empty text or raise an error naming file and line."""
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise located(path, line, f"{what} must be text, got {type(text).__name__} {text!r}")
+    if text is None or not text.strip():
         raise located(path, line, f"empty {what}")
+    return text.strip()
+
+
+def check_optional_text(path, line: int, text, what: str) -> str:
+    """Return stripped text of an optional field (None or missing: ``""``); a non-string is an error."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise located(path, line, f"{what} must be text, got {type(text).__name__} {text!r}")
     return text.strip()
 
 

@@ -12,7 +12,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json, write_jsonl
+from ..records import Pair, as_dicts
 from ..rundir import checkpoints_for, last_checkpoint
+from ..runtime import device_training_args
+from ..stats import mean_ci, proportion_ci
 from .config import DpoConfig
 
 
@@ -31,24 +34,26 @@ def completion_logprob(model, tokenizer, prompt: list[dict], reply: str) -> floa
     return token_logps[len(prompt_ids) - 1:].sum().item()
 
 
-def heldout_margins(policy, reference, tokenizer, pairs: list[dict], beta: float) -> dict:
-    """Mean implicit-reward margin (chosen - rejected) and accuracy (margin > 0) on held-out pairs."""
+def heldout_margins(policy, reference, tokenizer, pairs: list[Pair], beta: float) -> dict:
+    """Mean implicit-reward margin (chosen - rejected) with its 95% interval, and accuracy (margin > 0) with its
+    Wilson interval, on held-out pairs."""
     margins = []
     for pair in pairs:
-        def implicit(side):
-            reply = pair[side][0]["content"]
-            return beta * (completion_logprob(policy, tokenizer, pair["prompt"], reply)
-                           - completion_logprob(reference, tokenizer, pair["prompt"], reply))
-        margins.append(implicit("chosen") - implicit("rejected"))
+        prompt = as_dicts(pair.prompt)
+
+        def implicit(reply: str) -> float:
+            return beta * (completion_logprob(policy, tokenizer, prompt, reply)
+                           - completion_logprob(reference, tokenizer, prompt, reply))
+        margins.append(implicit(pair.chosen[0].content) - implicit(pair.rejected[0].content))
     if not margins:
-        return {"n": 0, "margin": None, "accuracy": None}
-    return {"n": len(margins), "margin": sum(margins) / len(margins),
-            "accuracy": sum(m > 0 for m in margins) / len(margins)}
+        return {"n": 0, "margin": None, "margin_ci95": None, "accuracy": None, "accuracy_ci95": None}
+    margin, accuracy = mean_ci(margins), proportion_ci(sum(m > 0 for m in margins), len(margins))
+    return {"n": len(margins), "margin": margin["mean"], "margin_ci95": [margin["lo"], margin["hi"]],
+            "accuracy": accuracy["rate"], "accuracy_ci95": [accuracy["lo"], accuracy["hi"]]}
 
 
-def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_pairs: list[dict], out_dir: Path,
+def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_pairs: list[Pair], out_dir: Path,
               *, seed: int = 0) -> dict:
-    import torch
     from datasets import Dataset
     from trl import DPOConfig as TrlDpoConfig
     from trl import DPOTrainer
@@ -62,17 +67,16 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[dict], test_
     reference, _ = load_model_and_tokenizer(str(start))
     reference.eval()
     before = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)  # 0 by construction
-    on_gpu = torch.cuda.is_available()
     checkpoints = checkpoints_for(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed,
-        "data": hashlib.sha256(json.dumps(train_pairs, sort_keys=True).encode()).hexdigest()})
+        "data": hashlib.sha256(json.dumps([p.to_json() for p in train_pairs], sort_keys=True).encode()).hexdigest()})
     args = TrlDpoConfig(
         output_dir=str(checkpoints), beta=config.beta, learning_rate=config.learning_rate,
         num_train_epochs=config.epochs, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
-        max_length=config.max_length, bf16=on_gpu, gradient_checkpointing=False, use_cpu=not on_gpu,
-        report_to=config.report_to, logging_steps=1, save_strategy="steps", save_steps=50, save_total_limit=1,
-        seed=seed, dataloader_num_workers=0)
-    rows = [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in train_pairs]
+        max_length=config.max_length, report_to=config.report_to, logging_steps=1, save_strategy="steps",
+        save_steps=50, save_total_limit=1, seed=seed, **device_training_args())
+    rows = [{"prompt": as_dicts(p.prompt), "chosen": as_dicts(p.chosen), "rejected": as_dicts(p.rejected)}
+            for p in train_pairs]
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer)
     last = last_checkpoint(checkpoints)

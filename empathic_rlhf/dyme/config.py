@@ -37,6 +37,12 @@ class DymeConfig:
     num_threads: int = field(default=1, metadata={
         "help": "torch CPU threads (the machine is shared; 1 keeps the encoder from starving others)."})
     embed_batch_size: int = field(default=64, metadata={"help": "Texts per sentence-encoder batch."})
+    empathy_metrics: bool = field(default=False, metadata={
+        "help": "Append the empathy yardsticks (EPITOME ER / IP / EX expected level and emotion fit, see "
+                "docs/empathy.md) to every utterance's metric vector, so DYME predicts and rewards them too."})
+    empathy_model: str | None = field(default=None, metadata={
+        "help": "Empathy model folder for empathy_metrics. Default: $EMPATHIC_EMPATHY_MODEL, else the cache "
+                "(built on first use by `empathic empathy build`)."})
     reward_weights: dict[str, float] = field(default_factory=dict, metadata={
         "help": "Weight of each metric in the DYME reward -Σ w_k (pred_k - actual_k)^2 / Σ w_k, on scaled "
                 "metrics; metrics not named weigh 1.0. Example: {similarity: 0, length: 0.5}."})

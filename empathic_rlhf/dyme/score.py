@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .empathy_metrics import empathy_columns, extend_conversations, uses_empathy
 from .features import MinMaxScaler, history_features, select_features
 
 
@@ -27,6 +28,8 @@ class DymeScorer:
         self.scaler = MinMaxScaler.from_json(meta["scaler"])
         self.max_history: int = meta["max_history"]
         self.feature_set: str = meta["config"].get("feature_set", "text+metrics")
+        # A model trained with dyme.empathy_metrics carries their names; score with the same empathy model.
+        self.empathy_model: str | None = meta["config"].get("empathy_model")
         weights = meta["config"].get("reward_weights", {}) if reward_weights is None else reward_weights
         unknown = set(weights) - set(self.metric_names)
         if unknown:
@@ -49,10 +52,11 @@ class DymeScorer:
         table = encode(texts)
         row = {t: i for i, t in enumerate(texts)}
         features = {}
-        for h in unique:
+        raw_tables = [conversation_vectors(list(h), table[[row[t] for t in h]]) for h in unique]
+        raw_tables = self._with_empathy([list(h) for h in unique], raw_tables)
+        for h, raw in zip(unique, raw_tables):
             emb = table[[row[t] for t in h]]
-            scaled = self.scaler.transform(conversation_vectors(list(h), emb))
-            features[h] = history_features(emb, scaled, self.max_history)
+            features[h] = history_features(emb, self.scaler.transform(raw), self.max_history)
         x = np.stack([features[tuple(h)] for h in histories]).astype(np.float32)
         x = select_features(x, self.feature_set, self.max_history)
         return predict(self.model, x)
@@ -62,7 +66,15 @@ class DymeScorer:
         from ..metrics.vector import metric_vectors
 
         raw, _ = metric_vectors(histories, replies)
+        if uses_empathy(self.metric_names):
+            raw = np.concatenate([raw, empathy_columns(histories, replies, self.empathy_model)], axis=1)
         return raw, self.scaler.transform(raw)
+
+    def _with_empathy(self, conversations: list[list[str]], tables: list[np.ndarray]) -> list[np.ndarray]:
+        """The history's metric tables with the empathy columns appended, when this model was trained on them."""
+        if not uses_empathy(self.metric_names):
+            return tables
+        return extend_conversations(conversations, tables, self.empathy_model)
 
     def distance_reward(self, predicted: np.ndarray, actual_scaled: np.ndarray) -> np.ndarray:
         return -(((predicted - actual_scaled) ** 2) @ self.weights) / self.weights.sum()

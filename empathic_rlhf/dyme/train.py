@@ -95,11 +95,17 @@ def run_train(cfg: DymeConfig, out_dir: str | Path, log=print) -> dict:
     timings["embedding_seconds"] = round(time.time() - start, 1)
     start = time.time()
     metrics = {s: measure_conversations(conversations[s], embeddings[s]) for s in SPLITS}
+    metric_names = METRIC_NAMES
+    if cfg.empathy_metrics:
+        from .empathy_metrics import EMPATHY_METRIC_NAMES, extend_conversations
+
+        metrics = {s: extend_conversations(conversations[s], metrics[s], cfg.empathy_model) for s in SPLITS}
+        metric_names = (*METRIC_NAMES, *EMPATHY_METRIC_NAMES)
     timings["metrics_seconds"] = round(time.time() - start, 1)
 
-    model, scaler, report = fit_tables(embeddings, metrics, METRIC_NAMES, cfg, log=log)
+    model, scaler, report = fit_tables(embeddings, metrics, metric_names, cfg, log=log)
     timings["mlp_seconds"] = report.pop("mlp_seconds")
-    save_model(out_dir / "model", model, scaler, METRIC_NAMES, cfg, input_dim=model[0].in_features)
+    save_model(out_dir / "model", model, scaler, metric_names, cfg, input_dim=model[0].in_features)
     result = {"split_sizes": {s: len(conversations[s]) for s in SPLITS}, **report, "timings": timings,
               "note": "MSE on min-max scaled metrics ([0,1] per metric, bounds fitted on train); timings of this "
                       "run (cached embeddings/metrics load in seconds: see the first run for encoder cost)"}

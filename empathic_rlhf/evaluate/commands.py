@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..pipeline.commands import add_stage_command
+from ..stage_cli import add_stage_command
 
 
 def add_commands(subparsers) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..sample.config import SamplingConfig
+from ..generation.config import SamplingConfig
 
 
 @dataclass
@@ -21,3 +21,22 @@ class EvaluateConfig(SamplingConfig):
     max_samples: int | None = field(default=None, metadata={
         "help": "Evaluate on the first N samples only (perplexity and generation); None: all."})
     eval_batch_size: int = field(default=16, metadata={"help": "Rows per perplexity batch."})
+    replies_per_context: int = field(default=1, metadata={
+        "help": "Replies generated per context and model (a fixed seed); each context's metrics average them. "
+                "More replies shrink the noise of sampled decoding; with greedy decoding (temperature 0) keep 1."})
+    baseline: str = field(default="sft", metadata={
+        "help": "The model every other one is compared with, paired on the same contexts (π by default)."})
+    bootstrap_resamples: int = field(default=1000, metadata={
+        "help": "Bootstrap resamples of the contexts for the 95% intervals and corpus-metric p-values."})
+    empathy: str = field(default="auto", metadata={
+        "help": "Empathy yardstick columns (ER/IP/EX, emotion fit): build (building the classifiers first if "
+                "needed), auto (when already built by `empathic empathy build`), skip."})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.replies_per_context < 1:
+            raise ValueError(f"replies_per_context must be >= 1, got {self.replies_per_context}")
+        if self.empathy not in ("build", "auto", "skip"):
+            raise ValueError(f"empathy must be build, auto or skip, got {self.empathy!r}")
+        if self.bootstrap_resamples < 100:
+            raise ValueError(f"bootstrap_resamples must be >= 100, got {self.bootstrap_resamples}")

@@ -1,31 +1,37 @@
-"""``empathic evaluate``: several models side by side on the test split.
+"""``empathic evaluate``: several models side by side on the same test contexts, every number with its interval.
 
-For each model: perplexity of the gold replies (reply tokens only), then one generated reply per context (greedy by
-default, through the same :class:`~empathic_rlhf.sample.sampler.Sampler` as ``sample``) scored with BLEU against
-the gold reply, distinct-1/2 and average length. Writes ``evaluate/table.md``, ``evaluate/table.json`` and
-``evaluate/samples.jsonl`` (context, gold and every model's reply).
+For each model: the perplexity of the gold replies (reply tokens only), then ``replies_per_context`` generated
+replies per context (a fixed seed, through the same :class:`~empathic_rlhf.generation.sampler.Sampler` as
+``sample``), scored with BLEU against the gold reply, distinct-1/2, length, the rewards the run trained (reward
+model, static reward, DYME) and the independent empathy yardsticks (EPITOME ER/IP/EX, emotion fit). The gold
+replies get the same columns, as the human reference.
 
-Reference points from the ED paper (Rashkin et al. 2019, Table 2; other tokenizers and models, so for
-orientation only) are printed under our table.
+Statistics (``evaluate/table.py``): per-context metrics are means over contexts with a 95% bootstrap interval;
+corpus metrics (perplexity, BLEU, distinct-n) are computed on bootstrap resamples of the contexts. Every model is
+compared with the baseline (π, ``sft``) paired on the same contexts: difference, interval, p-value and the smallest
+difference the run could have detected.
+
+Outputs: ``evaluate/table.md``, ``table.json``, ``samples.jsonl`` (one line per context: prompt, gold, each model's
+replies) and ``scores.jsonl`` (one line per context and model: every per-context value).
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
 
-from ..io import write_json, write_jsonl
-from .config import EvaluateConfig
-from .metrics import average_length, bleu, distinct_n, perplexity
+import numpy as np
 
-# Rashkin et al. 2019, "Towards Empathetic Open-domain Conversation Models", Table 2 (generative models).
-ED_PAPER = [
-    {"model": "ED paper: pretrained generative", "perplexity": 27.96, "bleu": 4.3},
-    {"model": "ED paper: fine-tuned generative", "perplexity": 21.24, "bleu": 6.27},
-]
-REWARD_COLUMNS = ("reward_model", "static_reward", "dyme")
-COLUMNS = ("perplexity", "bleu", "distinct_1", "distinct_2", "avg_length", "samples", "seconds")
+from ..io import write_json, write_jsonl
+from ..records import Sample, as_dicts
+from .columns import ColumnGroup, score_all
+from .config import EvaluateConfig
+from .reply_metrics import bleu_statistics, ngrams, reply_nll, words
+from .table import build_table, markdown_table
+
+GOLD = "gold"
 
 
 def resolve_models(names: list[str], base_model: str, run_dir: Path) -> list[tuple[str, str]]:
@@ -42,60 +48,72 @@ def resolve_models(names: list[str], base_model: str, run_dir: Path) -> list[tup
     return out
 
 
-def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], samples: list[dict], out_dir: Path,
-                    *, dialogue_format: str = "auto", seed: int = 0, scorers: dict | None = None) -> list[dict]:
-    """Score every model on ``samples``; write the tables and replies into ``out_dir``; returns the rows.
-
-    ``scorers`` (see ``evaluate/rewards.py``) add reward columns: the mean score of each model's replies.
-    """
+def generate(config: EvaluateConfig, name: str, samples: list[Sample], *, dialogue_format: str, seed: int
+             ) -> dict:
+    """One model's gold-reply NLLs and its ``replies_per_context`` replies per context."""
+    from ..generation.sampler import Sampler, make_backend
     from ..models.loading import load_model_and_tokenizer, resolve_model_path
-    from ..sample.sampler import Sampler, make_backend
-    from .rewards import reward_columns
 
-    rows, replies = [], {}
-    gold = [s["completion"][0]["content"] for s in samples]
-    prompts = [s["prompt"] for s in samples]
+    model, tokenizer = load_model_and_tokenizer(name, dialogue_format)
+    nll, tokens = reply_nll(model, tokenizer, samples, config.eval_batch_size, progress=True)
+    sampler = Sampler(make_backend(config, model, tokenizer, resolve_model_path(name)), config)
+    replies = sampler.sample([as_dicts(s.prompt) for s in samples], k=config.replies_per_context, seed=seed,
+                             max_resample=0, progress=True)
+    del model, sampler
+    gc.collect()
+    return {"nll": np.asarray(nll), "tokens": np.asarray(tokens), "replies": replies}
+
+
+def per_context(groups: dict[str, ColumnGroup], samples: list[Sample], replies: list[list[str]]) -> dict:
+    """Per-context means (over a context's replies) of every score column and the length in words, plus the
+    per-reply BLEU statistics and n-grams that corpus metrics are computed from."""
+    prompts = [as_dicts(s.prompt) for s in samples]
+    owner = [i for i, texts in enumerate(replies) for _ in texts]
+    flat = [text for texts in replies for text in texts]
+    columns = score_all(groups, [prompts[i] for i in owner], flat)
+    columns["length"] = np.asarray([len(words(t)) for t in flat], dtype=np.float64)
+    owner = np.asarray(owner)
+    means = {name: np.bincount(owner, weights=values, minlength=len(samples)) / np.bincount(owner,
+             minlength=len(samples)) for name, values in columns.items()}
+    return {"values": means, "owner": owner,
+            "bleu": bleu_statistics(flat, [samples[i].reply for i in owner]),
+            "grams": {n: [ngrams(t, n) for t in flat] for n in (1, 2)}}
+
+
+def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], samples: list[Sample], out_dir: Path,
+                    *, dialogue_format: str = "auto", seed: int = 0,
+                    groups: dict[str, ColumnGroup] | None = None) -> dict:
+    """Evaluate every model on ``samples``; write the tables, replies and per-context scores; returns the table."""
+    groups = groups or {}
+    results, seconds = {}, {}
     for label, name in models:
         start = time.perf_counter()
-        model, tokenizer = load_model_and_tokenizer(name, dialogue_format)
         print(f"[evaluate] {label}: {name}", file=sys.stderr)
-        ppl = perplexity(model, tokenizer, samples, config.eval_batch_size, progress=True)
-        sampler = Sampler(make_backend(config, model, tokenizer, resolve_model_path(name)), config)
-        generated = [texts[0] for texts in sampler.sample(prompts, k=1, seed=seed, max_resample=0, progress=True)]
-        replies[label] = generated
-        rows.append({"model": label, "path": name, "perplexity": round(ppl, 3),
-                     "bleu": round(bleu(generated, gold), 3), "distinct_1": round(distinct_n(generated, 1), 4),
-                     "distinct_2": round(distinct_n(generated, 2), 4),
-                     "avg_length": round(average_length(generated), 2), "samples": len(samples),
-                     "seconds": round(time.perf_counter() - start, 1),
-                     **reward_columns(scorers or {}, prompts, generated)})
-    reference = {"model": "gold replies", "path": None, "perplexity": None, "bleu": None,
-                 "distinct_1": round(distinct_n(gold, 1), 4), "distinct_2": round(distinct_n(gold, 2), 4),
-                 "avg_length": round(average_length(gold), 2), "samples": len(samples), "seconds": None,
-                 **reward_columns(scorers or {}, prompts, gold)}
-    table = {"split": config.split, "decoding": {k: getattr(config, k) for k in (
-        "temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty", "backend")},
-        "rows": rows + [reference], "ed_paper": ED_PAPER}
+        generated = generate(config, name, samples, dialogue_format=dialogue_format, seed=seed)
+        results[label] = {**generated, **per_context(groups, samples, generated["replies"]), "path": name}
+        seconds[label] = round(time.perf_counter() - start, 1)
+    # the human reference: the same columns, no perplexity, and no BLEU (it would be measured against itself)
+    results[GOLD] = {"path": None, "reference": True, **per_context(groups, samples, [[s.reply] for s in samples])}
+    table = build_table(results, baseline=config.baseline, n_contexts=len(samples), seed=seed,
+                        resamples=config.bootstrap_resamples)
+    table.update({"split": config.split, "replies_per_context": config.replies_per_context, "seconds": seconds,
+                  "decoding": {k: getattr(config, k) for k in ("temperature", "top_p", "top_k", "max_new_tokens",
+                                                               "repetition_penalty", "backend")}})
     write_json(out_dir / "table.json", table)
     (out_dir / "table.md").write_text(markdown_table(table), encoding="utf-8")
-    write_jsonl(out_dir / "samples.jsonl", (
-        {"sample_id": s["sample_id"], "context": s["prompt"], "gold": g, **{m: r[i] for m, r in replies.items()}}
-        for i, (s, g) in enumerate(zip(samples, gold))))
-    return rows
+    write_jsonl(out_dir / "samples.jsonl", _sample_rows(samples, results))
+    write_jsonl(out_dir / "scores.jsonl", (
+        {"sample_id": s.sample_id, "model": model, **{k: round(float(v[i]), 5) for k, v in r["values"].items()}}
+        for model, r in results.items() for i, s in enumerate(samples)))
+    return table
 
 
-def markdown_table(table: dict) -> str:
-    """Our rows, the gold replies' own distinct-n / length, and the ED paper's reference points."""
-    def cell(value):
-        return "–" if value is None else f"{value:,.2f}" if isinstance(value, float) else str(value)
-
-    columns = [c for c in REWARD_COLUMNS if any(c in row for row in table["rows"])] + list(COLUMNS)
-    head = "| model | " + " | ".join(columns) + " |"
-    lines = [f"Split `{table['split']}`; decoding {table['decoding']}.", "", head,
-             "|---|" + "---:|" * len(columns)]
-    lines += ["| " + row["model"] + " | " + " | ".join(cell(row.get(c)) for c in columns) + " |"
-              for row in table["rows"]]
-    lines += ["", "Reference points (Rashkin et al. 2019, Table 2; other models and tokenizers, orientation only):",
-              "", "| model | perplexity | bleu |", "|---|---:|---:|"]
-    lines += [f"| {r['model']} | {r['perplexity']} | {r['bleu']} |" for r in table["ed_paper"]]
-    return "\n".join(lines) + "\n"
+def _sample_rows(samples: list[Sample], results: dict):
+    models = [m for m in results if m != GOLD]
+    for i, s in enumerate(samples):
+        row = {"sample_id": s.sample_id, "conv_id": s.conv_id, "emotion": s.emotion, "situation": s.situation,
+               "reply_role": s.reply_role, "prompt": as_dicts(s.prompt), "gold": s.reply,
+               "replies": {m: results[m]["replies"][i][0] for m in models}}
+        if any(len(results[m]["replies"][i]) > 1 for m in models):
+            row["all_replies"] = {m: results[m]["replies"][i] for m in models}
+        yield row

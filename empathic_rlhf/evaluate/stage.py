@@ -30,17 +30,19 @@ def inputs(config, run) -> dict[str, str]:
 
 def run(config, run) -> dict:
     from ..sample.tasks import check_samples_exist, read_samples
-    from .rewards import reward_scorers
+    from .columns import column_groups
     from .run import evaluate_models
 
     path = check_samples_exist(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")
     samples = read_samples(path, config.evaluate.max_samples)
     out = run.stage_dir("evaluate")
     out.mkdir(parents=True, exist_ok=True)
-    rows = evaluate_models(config.evaluate, _models(config, run), samples, out,
-                           dialogue_format=config.model.dialogue_format, seed=config.seed,
-                           scorers=reward_scorers(run.path))
+    table = evaluate_models(config.evaluate, _models(config, run), samples, out,
+                            dialogue_format=config.model.dialogue_format, seed=config.seed,
+                            groups=column_groups(run.path, config.evaluate.empathy))
     print((out / "table.md").read_text(encoding="utf-8"))
-    keys = ("perplexity", "bleu", "distinct_1", "distinct_2", "reward_model", "static_reward", "dyme")
-    summary = {r["model"]: {k: r[k] for k in keys if k in r} for r in rows}
-    return {"outputs": ["evaluate/table.md", "evaluate/table.json", "evaluate/samples.jsonl"], "summary": summary}
+    keys = ("empathy", "reward_model", "perplexity", "bleu", "distinct_2")
+    summary = {row["model"]: {k: round(row["metrics"][k]["mean"], 4) for k in keys
+                              if row["metrics"].get(k, {}).get("mean") is not None} for row in table["rows"]}
+    return {"outputs": ["evaluate/table.md", "evaluate/table.json", "evaluate/samples.jsonl",
+                        "evaluate/scores.jsonl"], "summary": summary}

@@ -1,44 +1,28 @@
-"""``empathic run``: the whole loop on the embedded defaults (or a config file / profile)."""
+"""``empathic run`` (the whole loop) and the runner behind every single-stage command (``empathic sft`` ...).
+
+A stage package declares its command with :func:`empathic_rlhf.stage_cli.add_stage_command`, which sets
+``args.stage``; the top-level CLI then calls :func:`run_one_stage` here.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import textwrap
 
-def add_run_options(parser) -> None:
-    """Options every run-directory command shares."""
-    parser.add_argument("--config", help="YAML config file (sections: data, model, prepare, ...).")
-    parser.add_argument("--profile", choices=("demo", "full"), help="Preset: demo (CPU smoke demo) or full (GPU).")
-    parser.add_argument("--name", help="Run name (default: the profile's, 'demo').")
-    parser.add_argument("--runs-dir", help="Folder of run directories (default: runs).")
-    parser.add_argument("--data-dir", help="EmpatheticDialogues folder or archive (else $EMPATHIC_DATA_DIR, "
-                                           "else download the official release).")
-    parser.add_argument("--base-model", help="Embedded name, local folder or Hub id (default: smollm2-135m).")
-    parser.add_argument("--force", action="store_true", help="Rerun stages even when up to date.")
-
-
-def run_config_from(args, overrides):
-    """The resolved RunConfig of a command's flags and ``--dotted.key=value`` overrides."""
-    from ..runtime import configure_cpu_runtime
-    from .config import load_run_config
-
-    configure_cpu_runtime()
-    options: dict = {}
-    if args.name:
-        options["name"] = args.name
-    if args.runs_dir:
-        options["runs_dir"] = args.runs_dir
-    if args.data_dir:
-        options["data"] = {"data_dir": args.data_dir}
-    if args.base_model:
-        options["model"] = {"base_model": args.base_model}
-    return load_run_config(profile=args.profile, config_file=args.config, options=options, overrides=overrides)
+from ..stage_cli import add_run_options, config_help, run_config_from
+from .stages import STAGE_NAMES
 
 
 def _run(args, overrides) -> int:
+    from ..errors import WaitingForLabels
     from .run import run_pipeline
 
-    from ..errors import WaitingForLabels
-
     config = run_config_from(args, overrides)
+    if args.force:
+        print(f"--force: rerunning every stage{f' up to {args.until}' if args.until else ''}, up to date or not",
+              file=sys.stderr)
     try:
         entries = run_pipeline(config, force=args.force, until=args.until)
     except WaitingForLabels as waiting:
@@ -50,29 +34,28 @@ def _run(args, overrides) -> int:
     return 0
 
 
+def run_one_stage(args, overrides) -> int:
+    """``empathic <stage>``: the stages it needs (when out of date), then the stage; prints its summary."""
+    from .run import needed_stages, run_with_needs
+
+    config = run_config_from(args, overrides)
+    if args.force:
+        before = needed_stages(config, args.stage)[:-1]
+        print(f"--force: rerunning {args.stage}" + (f" ({', '.join(before)} only if out of date)" if before else ""),
+              file=sys.stderr)
+    entry = run_with_needs(config, args.stage, force=args.force)
+    print(json.dumps({"stage": args.stage, "run": str(config.run_path), **entry.get("summary", {})}, indent=2,
+                     default=str))
+    return 0
+
+
 def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser("run", help="Run the whole loop (stages that are up to date are skipped).")
-    add_run_options(parser)
-    parser.add_argument("--until", help="Stop after this stage.")
+    parser = subparsers.add_parser(
+        "run", help="Run the whole loop (stages that are up to date are skipped).",
+        description=textwrap.fill(f"Run the stages in order: {' -> '.join(STAGE_NAMES)} (dyme only when a reward "
+                                  "uses it); each is skipped when its config and inputs did not change.", 80),
+        epilog=config_help(None), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_options(parser, force_help="Rerun every stage (up to --until) even when it is up to date.")
+    parser.add_argument("--until", choices=STAGE_NAMES, metavar="STAGE",
+                        help=f"Stop after this stage (one of {', '.join(STAGE_NAMES)}).")
     parser.set_defaults(func=_run)
-
-
-def add_stage_command(subparsers, name: str, help_text: str, stage: str | None = None) -> None:
-    """``empathic <name>``: run one stage (``stage``, default ``name``) after the stages it needs, when those are
-    out of date, and print its summary."""
-    stage = stage or name
-
-    def command(args, overrides) -> int:
-        import json
-
-        from .run import run_with_needs
-
-        config = run_config_from(args, overrides)
-        entry = run_with_needs(config, stage, force=args.force)
-        print(json.dumps({"stage": stage, "run": str(config.run_path), **entry.get("summary", {})}, indent=2,
-                         default=str))
-        return 0
-
-    parser = subparsers.add_parser(name, help=help_text)
-    add_run_options(parser)
-    parser.set_defaults(func=command)

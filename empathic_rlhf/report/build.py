@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from ..io import atomic_path
-from .svg import line_chart
+from .svg import interval_chart, line_chart
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:0}.note{background:#fff7e6;border:1px solid #f0c36d;padding:.6em 1em;border-radius:6px}
@@ -93,35 +93,101 @@ def reward_section(run: Path) -> str:
     reward = _json(run / "reward" / "metrics.json")
     if not reward:
         return ""
-    rows = [["overall", reward["heldout"]["overall"].get("n"), reward["heldout"]["overall"].get("accuracy"),
-             reward["heldout"]["overall"].get("loss")]]
-    rows += [[level, m.get("n"), m.get("accuracy"), m.get("loss")]
-             for level, m in reward["heldout"].get("by_agreement", {}).items()]
-    return ("<h2>Reward model (held-out pairs)</h2>" + _table(["pairs", "n", "accuracy", "loss"], rows)
+    def row(name, m):
+        ci = m.get("accuracy_ci95") or [None, None]
+        return [name, m.get("n"), m.get("accuracy"), ci[0], ci[1], m.get("loss")]
+
+    rows = [row("overall", reward["heldout"]["overall"])]
+    rows += [row(level, m) for level, m in reward["heldout"].get("by_agreement", {}).items()]
+    return ("<h2>Reward model (held-out pairs)</h2>"
+            + _table(["pairs", "n", "accuracy", "95% CI low", "95% CI high", "loss"], rows)
             + f"<p>Label sources: {escape(json.dumps(reward['heldout'].get('sources', {})))}; "
               f"normalisation: {escape(json.dumps(reward.get('normalization', {})))}</p>")
 
 
+def _interval(m: dict | None) -> str:
+    if not m or m.get("mean") is None:
+        return "–"
+    if m.get("lo") is None:
+        return _fmt(m["mean"])
+    return f"{_fmt(m['mean'])} <small>[{_fmt(m['lo'])}, {_fmt(m['hi'])}]</small>"
+
+
+def _difference(d: dict | None) -> str:
+    if not d or d.get("diff") is None:
+        return "–"
+    p = d.get("p")
+    strong = p is not None and p < 0.05
+    text = (f"{d['diff']:+.3f} <small>[{d['lo']:+.3f}, {d['hi']:+.3f}]</small> "
+            f"p={'<0.001' if p is not None and p < 0.001 else _fmt(p)}")
+    return f"<b>{text}</b>" if strong else text
+
+
+def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A table whose cells are already-escaped HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def evaluation_section(run: Path) -> str:
+    """Every metric per model with its 95% interval, the paired differences vs π, and the empathy yardsticks
+    drawn as intervals."""
+    from ..evaluate.table import ORDER
+
     table = _json(run / "evaluate" / "table.json")
-    if not table:
+    if not table or "vs_baseline" not in table:
         return "<h2>Evaluation</h2><p class='empty'>no evaluation yet</p>"
-    columns = [c for c in ("perplexity", "bleu", "distinct_1", "distinct_2", "reward_model", "static_reward",
-                           "dyme", "avg_length") if any(c in r for r in table["rows"])]
-    rows = [[r["model"], *[r.get(c) for c in columns]] for r in table["rows"]]
-    return "<h2>Evaluation (test split)</h2>" + _table(["model", *columns], rows)
+    present = {name for row in table["rows"] for name in row["metrics"]}
+    columns = [c for c in ORDER if c in present]
+    rows = [[escape(r["model"]), *[_interval(r["metrics"].get(c)) for c in columns]] for r in table["rows"]]
+    html = (f"<h2>Evaluation ({escape(str(table.get('split')))} split, {table['n_contexts']} contexts, "
+            f"{table.get('replies_per_context', 1)} replies each)</h2><p>Means with 95% bootstrap intervals over "
+            f"contexts.</p>" + _html_table(["model", *columns], rows))
+    if table["vs_baseline"]:
+        diffs = [[escape(m), *[_difference(d.get(c)) for c in columns]] for m, d in table["vs_baseline"].items()]
+        html += (f"<p>Paired on the same contexts: model − {escape(table['baseline'])}, 95% interval and p-value "
+                 "(bold: p &lt; 0.05).</p>" + _html_table(["model", *columns], diffs))
+    charts = [interval_chart(name, [(r["model"], r["metrics"][name]["mean"], r["metrics"][name].get("lo"),
+                                     r["metrics"][name].get("hi")) for r in table["rows"] if name in r["metrics"]])
+              for name in ("empathy", "er", "ip", "ex", "emotion_fit", "reward_model") if name in present]
+    return html + "".join(charts)
 
 
 def dialogues_section(run: Path, limit: int = 8) -> str:
     samples = _jsonl(run / "evaluate" / "samples.jsonl")[:limit]
-    if not samples:
+    if not samples or "replies" not in samples[0]:
         return ""
-    models = [k for k in samples[0] if k not in ("sample_id", "context", "gold")]
+    models = list(samples[0]["replies"])
     rows = []
     for s in samples:
-        context = " / ".join(m["content"] for m in s["context"] if m["role"] != "system")
-        rows.append([context, s.get("gold"), *[s.get(m) for m in models]])
+        context = " / ".join(m["content"] for m in s["prompt"] if m["role"] != "system")
+        rows.append([context, s.get("gold"), *[s["replies"].get(m) for m in models]])
     return "<h2>Sample dialogues</h2>" + _table(["context", "gold", *models], rows, "dialogue")
+
+
+def changed_section(run: Path, model: str = "rl", baseline: str = "sft", limit: int = 10) -> str:
+    """The first ``limit`` test contexts, in file order, where ``model``'s reply differs from ``baseline``'s -- a
+    fixed rule, so the examples are not picked by hand -- with both replies' empathy and reward scores."""
+    samples = _jsonl(run / "evaluate" / "samples.jsonl")
+    if not samples or model not in samples[0].get("replies", {}) or baseline not in samples[0]["replies"]:
+        return ""
+    scores = {(r["sample_id"], r["model"]): r for r in _jsonl(run / "evaluate" / "scores.jsonl")}
+    columns = [c for c in ("empathy", "reward_model") if c in scores.get((samples[0]["sample_id"], model), {})]
+    rows = []
+    for s in samples:
+        if s["replies"][model].strip() == s["replies"][baseline].strip():
+            continue
+        context = " / ".join(m["content"] for m in s["prompt"] if m["role"] != "system")
+        mine, base = scores.get((s["sample_id"], model), {}), scores.get((s["sample_id"], baseline), {})
+        rows.append([context, s["replies"][baseline], s["replies"][model],
+                     *[f"{base.get(c, 0):.2f} → {mine.get(c, 0):.2f}" for c in columns]])
+        if len(rows) == limit:
+            break
+    return (f"<h2>Where {escape(model)} changed the reply</h2><p>The first {len(rows)} test contexts, in file order, "
+            f"where {escape(model)}'s first reply differs from {escape(baseline)}'s (a fixed rule, not picked by "
+            "hand).</p>" + _table(["context", baseline, model, *[f"{c} ({baseline} → {model})" for c in columns]],
+                                  rows, "dialogue"))
 
 
 def rl_samples_section(run: Path) -> str:
@@ -144,7 +210,7 @@ def build_report(run: Path) -> Path:
     body = "".join([
         f"<h1>empathic-rlhf run: {escape(run.name)}</h1>", banner, stages_section(manifest),
         evaluation_section(run), reward_section(run), plots_section(run), dialogues_section(run),
-        rl_samples_section(run), f"<h2>Config</h2><pre>{escape(config_text)}</pre>"])
+        changed_section(run), rl_samples_section(run), f"<h2>Config</h2><pre>{escape(config_text)}</pre>"])
     html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(run.name)} report</title>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>")

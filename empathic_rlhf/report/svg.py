@@ -52,3 +52,38 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float]]], *, x_la
                      f'{escape(name)}</text>')
     parts.append("</svg>")
     return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}</figure>'
+
+
+def interval_chart(title: str, rows: list[tuple[str, float, float | None, float | None]], *, width: int = 360,
+                   row_height: int = 22) -> str:
+    """Dot-and-whisker chart: one row per ``(label, value, lo, hi)`` (a 95% interval), on one shared axis."""
+    rows = [r for r in rows if r[1] is not None]
+    if not rows:
+        return f'<figure><figcaption>{escape(title)}</figcaption><p class="empty">no data</p></figure>'
+    ends = [v for _, m, lo, hi in rows for v in (m, lo, hi) if v is not None]
+    x0, x1 = min(ends), max(ends)
+    if x1 <= x0:
+        x0, x1 = x0 - 1, x1 + 1
+    left, right, top = 80, 16, 6
+    height = top + row_height * len(rows) + 22
+    pw = width - left - right
+
+    def sx(x):
+        return left + (x - x0) / (x1 - x0) * pw
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">']
+    for i, (label, mean, lo, hi) in enumerate(rows):
+        y = top + row_height * i + row_height / 2
+        color = PALETTE[i % len(PALETTE)]
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{escape(label)}</text>')
+        if lo is not None and hi is not None:
+            parts.append(f'<line x1="{sx(lo):.1f}" x2="{sx(hi):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{color}" '
+                         f'stroke-width="2"/>')
+        parts.append(f'<circle cx="{sx(mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
+    axis_y = top + row_height * len(rows) + 14
+    for frac in (0, 0.5, 1):
+        x = x0 + frac * (x1 - x0)
+        parts.append(f'<text x="{sx(x):.1f}" y="{axis_y}" text-anchor="middle" font-size="10">{x:.3g}</text>')
+    parts.append("</svg>")
+    return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}</figure>'

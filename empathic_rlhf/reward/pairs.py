@@ -1,64 +1,76 @@
-"""Best-of-k labels -> preference pairs, the form TRL's reward and DPO trainers read.
+"""Labels -> preference pairs, split by conversation, written once for the reward model and DPO.
+
+The conversion itself is :func:`empathic_rlhf.records.pairs_from_label` (the one converter). Here the pairs are
+split so that a conversation is never on both sides (``heldout_fraction`` of conversations, by a stable hash), and
+written to ``<run>/reward/pairs/{train,heldout}.jsonl``: the reward model trains and is measured on them, and DPO
+reads the very same files, so its held-out pairs are the reward model's.
 
 Why pairs rather than lm-human-preferences' softmax over the k candidates: TRL's reward trainer (the field's
 maintained trainer) takes pairs, and "best beats each other candidate" is the Bradley-Terry reading of a best-of-k
-choice, as InstructGPT does with rankings. For k = 2 the two losses are identical; for k > 2 the k-1 pairs of
-one task share the chosen reply, so we keep them next to each other (see ``TaskGroupedSampler``) so they land in
-one batch, as InstructGPT recommends, instead of letting one judgement be seen k-1 times in separate steps.
-
-Explicit handling of every outcome:
-  best     -> best over each other candidate (k-1 pairs)
-  tie      -> no pair (no preference; TRL's loss has no tie term) -- counted
-  all_bad  -> no pair among the candidates (none is preferred) -- counted
-  skip     -> nothing
-  edit     -> the human-written edit is preferred over the reply it edits (one more pair, any outcome)
+choice, as InstructGPT does with rankings. For k = 2 the two losses are identical; for k > 2 the k-1 pairs of one
+task share the chosen reply, so :func:`grouped_order` keeps them next to each other so they land in one batch, as
+InstructGPT recommends, instead of letting one judgement be seen k-1 times in separate steps.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from pathlib import Path
 
-from .labels import Label
+from ..records import Label, Pair, Task, pairs_from_label, read_records, write_records
+from ..splits import in_fraction
 
-
-def prompt_messages(task: dict, knowledge: str = "") -> list[dict]:
-    """The task's history as chat messages: the replying side is ``assistant``, the other ``user``.
-
-    History roles may be ED roles (speaker/listener) or chat roles (user/assistant): either way the last history
-    turn is the other side's, and every turn by the same role as it is ``user``.
-    """
-    history = task["history"]
-    last_role = history[-1]["role"] if history else "user"
-    messages = [{"role": "system", "content": knowledge}] if knowledge else []
-    messages += [{"role": "user" if turn["role"] == last_role else "assistant", "content": turn["text"]}
-                 for turn in history]
-    return messages
+SPLITS = ("train", "heldout")
 
 
-def reply_message(text: str) -> list[dict]:
-    return [{"role": "assistant", "content": text}]
+def split_key(task: Task) -> str:
+    """What a split keeps together: the conversation (a live chat, which has none, is its own unit)."""
+    return task.conv_id or task.task_id
 
 
-def pairs_from_label(task: dict, label: Label, knowledge: str = "", counts: Counter | None = None) -> list[dict]:
-    """The preference pairs one label implies (see the module doc), each ``{prompt, chosen, rejected, ...}``."""
-    counts = counts if counts is not None else Counter()
-    counts[label.outcome] += 1
-    texts = {c["cand_id"]: c["text"] for c in task["candidates"]}
-    prompt = prompt_messages(task, knowledge)
-    meta = {"task_id": task["task_id"], "source": label.source, "annotator": label.annotator}
-    pairs = []
-    if label.outcome == "best":
-        if label.best not in texts:
-            raise ValueError(f"label of task {task['task_id']}: best {label.best!r} is not one of its candidates")
-        for cand_id, text in texts.items():
-            if cand_id != label.best and text.strip() != texts[label.best].strip():
-                pairs.append({"prompt": prompt, "chosen": reply_message(texts[label.best]),
-                              "rejected": reply_message(text), **meta})
-    if label.edit and label.edit["cand_id"] in texts:
-        original = texts[label.edit["cand_id"]]
-        if label.edit["text"].strip() != original.strip():
-            pairs.append({"prompt": prompt, "chosen": reply_message(label.edit["text"]),
-                          "rejected": reply_message(original), **meta, "edit": True})
-            counts["edit_pairs"] += 1
-    counts["pairs"] += len(pairs)
-    return pairs
+def build_pairs(tasks: list[Task], labels: list[Label], heldout_fraction: float
+                ) -> tuple[dict[str, list[Pair]], Counter]:
+    """``{"train": [...], "heldout": [...]}`` from every label whose task is known, and the outcome counts."""
+    by_id = {t.task_id: t for t in tasks}
+    counts: Counter = Counter()
+    pairs: dict[str, list[Pair]] = {split: [] for split in SPLITS}
+    for label in labels:
+        task = by_id.get(label.task_id)
+        if task is None:
+            counts["labels_without_task"] += 1
+            continue
+        side = "heldout" if in_fraction(split_key(task), heldout_fraction) else "train"
+        pairs[side].extend(pairs_from_label(task, label, counts))
+    return pairs, counts
+
+
+def pairs_dir(run) -> Path:
+    return run.stage_dir("reward") / "pairs"
+
+
+def write_pairs(out_dir: Path, pairs: dict[str, list[Pair]]) -> None:
+    for split in SPLITS:
+        write_records(Path(out_dir) / f"{split}.jsonl", pairs[split])
+
+
+def read_pairs(out_dir: Path) -> dict[str, list[Pair]]:
+    return {split: read_records(Path(out_dir) / f"{split}.jsonl", Pair) for split in SPLITS}
+
+
+def grouped_order(pairs: list[Pair], epochs: float, seed: int) -> list[Pair]:
+    """Pairs for ``epochs`` passes, each pass shuffling tasks but keeping one task's pairs next to each other
+    (so with sequential sampling they share a batch)."""
+    by_task: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        by_task.setdefault(pair.task_id, []).append(pair)
+    rng = random.Random(seed)
+    ordered: list[Pair] = []
+    passes = max(1, int(round(epochs))) if epochs >= 1 else 1
+    for _ in range(passes):
+        tasks = list(by_task)
+        rng.shuffle(tasks)
+        ordered.extend(pair for task in tasks for pair in by_task[task])
+    if epochs < 1:
+        ordered = ordered[: max(1, int(len(ordered) * epochs))]
+    return ordered

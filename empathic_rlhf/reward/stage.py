@@ -1,6 +1,6 @@
 """The ``reward`` stage: comparison tasks + labels -> reward model r in ``<run>/reward/model``.
 
-Labels: ``human`` (``<run>/labels/labels.jsonl``, the labelling app's export) when present and ``labels: auto``;
+Labels: ``human`` (``<run>/label/labels.jsonl``, the labelling app's export) when present and ``labels: auto``;
 else the configured bootstrap source (``gold-vs-policy`` by default). The labels actually used are written to
 ``<run>/reward/labels.jsonl`` (each marked with its source) and the tasks they refer to to
 ``<run>/reward/tasks.jsonl``, so the stage can be inspected and rerun alone.
@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EmpathicError, WaitingForLabels
+from ..records import Label, Task, read_records, write_records
 
 
 def human_labels_path(run) -> Path:
-    return run.stage_dir("labels") / "labels.jsonl"
+    return run.stage_dir("label") / "labels.jsonl"
 
 
 def policy_dir(config, run) -> str:
@@ -23,32 +24,40 @@ def policy_dir(config, run) -> str:
     return str(sft_model) if (sft_model / "config.json").is_file() else config.model.base_model
 
 
+def backbone_of(config, run) -> str:
+    """What the reward model starts from: π (``backbone: policy``) or the named encoder."""
+    return policy_dir(config, run) if config.reward.backbone == "policy" else config.reward.backbone
+
+
 def waiting_message(run) -> str:
     tasks = run.stage_dir("sample") / "tasks.jsonl"
+    where = f"--name {run.path.name} --runs-dir {run.path.parent}"  # the label commands find this run's database
     return (f"waiting for human labels in {human_labels_path(run)}. Collect them with the labelling app:\n"
-            f"  empathic label import {tasks}\n"
-            f"  empathic label invite NAME        (one invite link per annotator)\n"
-            f"  empathic label serve              (annotators open their links)\n"
-            f"  empathic label export --out {human_labels_path(run).parent}\n"
+            f"  empathic label import {where} {tasks}\n"
+            f"  empathic label invite {where} NAME   (one invite link per annotator)\n"
+            f"  empathic label serve {where}         (annotators open their links)\n"
+            f"  empathic label export {where} --out {human_labels_path(run).parent}\n"
             f"then rerun the same command: it goes on from the labels.")
 
 
 def inputs(config, run) -> dict[str, str]:
     found = {"sample/tasks": str(run.stage_dir("sample") / "tasks.jsonl")}
     if human_labels_path(run).is_file():
-        found["labels/human"] = str(human_labels_path(run))
+        found["label/human"] = str(human_labels_path(run))
     sft_model = run.stage_dir("sft") / "model"
     if sft_model.is_dir():
         found["sft/model"] = str(sft_model)
     return found
 
 
-def choose_labels(config, run, tasks: list[dict]) -> tuple[list[dict], list, str]:
+def human_tasks_path(run) -> Path:
+    return run.stage_dir("label") / "tasks.jsonl"
+
+
+def choose_labels(config, run, tasks: list[Task]) -> tuple[list[Task], list[Label], str]:
     """(tasks, labels, source name) for the configured label source."""
-    from ..io import read_jsonl
-    from .labels import read_labels
-    from .scorers import scorer_named
-    from .sources import gold_lookup, gold_vs_policy, synthetic
+    from ..scorers import scorer_named
+    from .sources import gold_vs_policy, synthetic
 
     source = config.reward.labels
     if source == "auto":
@@ -56,32 +65,38 @@ def choose_labels(config, run, tasks: list[dict]) -> tuple[list[dict], list, str
     if source == "human":
         if not human_labels_path(run).is_file():
             raise WaitingForLabels(waiting_message(run))
-        return tasks, [l for l in read_labels(human_labels_path(run)) if l.source == "human"], source
+        labelled = read_records(human_tasks_path(run), Task) if human_tasks_path(run).is_file() else []
+        known = {t.task_id for t in labelled}
+        tasks = labelled + [t for t in tasks if t.task_id not in known]
+        labels = [label for label in read_records(human_labels_path(run), Label) if label.source == "human"]
+        return tasks, labels, source
     if source == "gold-vs-policy":
-        samples = [r for path in sorted(run.stage_dir("prepare").glob("*.jsonl")) for _, r in read_jsonl(path)]
-        gold_tasks, labels = gold_vs_policy(tasks, gold_lookup(samples))
+        gold_tasks, labels = gold_vs_policy(tasks)
         return gold_tasks, labels, source
     name = source.split(":", 1)[1]
     return tasks, synthetic(tasks, scorer_named(name), name), source
 
 
 def run(config, run) -> dict:
-    from ..io import write_jsonl
-    from .labels import write_labels
-    from .train import load_tasks, train_reward_model
+    from .pairs import build_pairs, pairs_dir, write_pairs
+    from .train import train_reward_model
 
     tasks_path = run.stage_dir("sample") / "tasks.jsonl"
     if not tasks_path.is_file():
         raise EmpathicError(f"{tasks_path}: no comparison tasks; run `empathic sample` first")
-    tasks = load_tasks(tasks_path)[: config.reward.max_tasks]
+    tasks = read_records(tasks_path, Task)[: config.reward.max_tasks]
     tasks, labels, source = choose_labels(config, run, tasks)
     out = run.stage_dir("reward")
     out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out / "tasks.jsonl", tasks)
-    write_labels(out / "labels.jsonl", labels)
-    metrics = train_reward_model(policy_dir(config, run), tasks, labels, config.reward, out,
-                                 knowledge=config.prepare.knowledge, seed=config.seed)
+    write_records(out / "tasks.jsonl", tasks)
+    write_records(out / "labels.jsonl", labels)
+    pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
+    write_pairs(pairs_dir(run), pairs)
+    metrics = train_reward_model(backbone_of(config, run), pairs, counts, labels, tasks, config.reward, out,
+                                 seed=config.seed)
     heldout = metrics["heldout"]["overall"]
-    print(f"reward model ({source} labels): held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs")
-    return {"outputs": ["reward/model", "reward/metrics.json"],
-            "summary": {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"]}}
+    print(f"reward model ({source} labels): held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs "
+          f"(95% CI {heldout['accuracy_ci95']})")
+    return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs"],
+            "summary": {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"],
+                        "heldout_accuracy_ci95": heldout["accuracy_ci95"]}}

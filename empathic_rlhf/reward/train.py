@@ -7,63 +7,42 @@ import hashlib
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from types import SimpleNamespace
 
-from ..data.samples import knowledge_text
 from ..errors import EmpathicError
-from ..io import atomic_path, write_json, write_jsonl
+from ..io import atomic_path, write_json
+from ..records import GOLD_SOURCE, Label, Pair, Task, as_dicts
 from ..rundir import checkpoints_for, last_checkpoint
+from ..splits import in_fraction
 from .config import RewardConfig
-from .evaluate import evaluate_pairs
-from .labels import Label
+from .heldout import evaluate_pairs
 from .model import RewardModel, load_backbone, reward_input_ids
-from .pairs import pairs_from_label, prompt_messages
-from .sources import GOLD_SOURCE
-from .split import grouped_order, is_heldout
+from .pairs import grouped_order, split_key
 
 
-def task_knowledge(task: dict, fields: list[str]) -> str:
-    """The knowledge segment π was trained with, rebuilt from the task's emotion and situation."""
-    return knowledge_text(SimpleNamespace(emotion=task.get("emotion"), situation=task.get("situation")), fields)
-
-
-def split_pairs(tasks: dict[str, dict], labels: list[Label], config: RewardConfig,
-                knowledge: list[str]) -> tuple[list[dict], list[dict], Counter]:
-    counts: Counter = Counter()
-    train, test = [], []
-    for label in labels:
-        task = tasks.get(label.task_id)
-        if task is None:
-            counts["labels_without_task"] += 1
-            continue
-        pairs = pairs_from_label(task, label, task_knowledge(task, knowledge), counts)
-        (test if is_heldout(task["conv_id"], config.heldout_fraction) else train).extend(pairs)
-    return train, test, counts
-
-
-def tokenized(pairs: list[dict], tokenizer, max_length: int, counts: Counter) -> list[dict]:
+def tokenized(pairs: list[Pair], tokenizer, max_length: int, counts: Counter) -> list[dict]:
     rows = []
     for pair in pairs:
-        chosen = reward_input_ids(tokenizer, pair["prompt"], pair["chosen"][0]["content"])
-        rejected = reward_input_ids(tokenizer, pair["prompt"], pair["rejected"][0]["content"])
+        prompt = as_dicts(pair.prompt)
+        chosen = reward_input_ids(tokenizer, prompt, pair.chosen[0].content)
+        rejected = reward_input_ids(tokenizer, prompt, pair.rejected[0].content)
         if max(len(chosen), len(rejected)) > max_length:
             counts["pairs_too_long"] += 1
             continue
-        rows.append({"chosen_ids": chosen, "rejected_ids": rejected, "task_id": pair["task_id"]})
+        rows.append({"chosen_ids": chosen, "rejected_ids": rejected, "task_id": pair.task_id})
     return rows
 
 
 def trl_args(config: RewardConfig, output_dir: Path, seed: int):
-    import torch
     from trl import RewardConfig as TrlRewardConfig
 
-    on_gpu = torch.cuda.is_available()
+    from ..runtime import device_training_args
+
     return TrlRewardConfig(
         output_dir=str(output_dir), learning_rate=config.learning_rate, num_train_epochs=1,
         max_steps=config.max_steps, per_device_train_batch_size=config.batch_size, max_length=None,
         train_sampling_strategy="sequential",  # our order keeps a task's pairs in one batch
-        bf16=on_gpu, gradient_checkpointing=False, use_cpu=not on_gpu, report_to=[], logging_steps=5,
-        save_strategy="steps", save_steps=50, save_total_limit=1, seed=seed, dataloader_num_workers=0,
+        report_to=[], logging_steps=5, save_strategy="steps", save_steps=50, save_total_limit=1, seed=seed,
+        **device_training_args(),
         disable_tqdm=False, remove_unused_columns=False)
 
 
@@ -73,18 +52,20 @@ def lora_config(config: RewardConfig):
         return None
     from peft import LoraConfig
 
+    head = "score" if config.backbone == "policy" else "classifier"  # causal-LM heads vs BERT-style encoders
     return LoraConfig(task_type="SEQ_CLS", r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.0,
-                      target_modules="all-linear", modules_to_save=["score"])
+                      target_modules="all-linear", modules_to_save=[head])
 
 
-def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], config: RewardConfig,
-                       out_dir: Path, *, knowledge: list[str] = (), seed: int = 0) -> dict:
-    """Train, evaluate, normalise and save; returns the metrics (also written to ``out_dir/metrics.json``)."""
+def train_reward_model(policy_dir: str, pairs: dict[str, list[Pair]], counts: Counter, labels: list[Label],
+                       tasks: list[Task], config: RewardConfig, out_dir: Path, *, seed: int = 0) -> dict:
+    """Train on ``pairs["train"]``, evaluate on ``pairs["heldout"]``, normalise on π's held-out samples among
+    ``tasks`` and save; returns the metrics (also written to ``out_dir/metrics.json``)."""
     from datasets import Dataset
     from trl import RewardTrainer
 
-    tasks_by_id = {t["task_id"]: t for t in tasks}
-    train_pairs, test_pairs, counts = split_pairs(tasks_by_id, labels, config, list(knowledge))
+    train_pairs, test_pairs = pairs["train"], pairs["heldout"]
+    counts = Counter(counts)
     if not train_pairs:
         raise EmpathicError(f"no training pairs from {len(labels)} labels ({dict(counts)}): need labels with "
                             "outcome 'best' or edits")
@@ -104,41 +85,36 @@ def train_reward_model(policy_dir: str, tasks: list[dict], labels: list[Label], 
     metrics = {"pairs": {"train": len(rows), "test": len(test_pairs)}, "counts": dict(counts),
                "heldout": evaluate_pairs(reward_model, test_pairs, labels),
                "train_log": [h for h in trainer.state.log_history if "loss" in h]}
+    prompts, replies = heldout_policy_replies(tasks, config)
     if config.normalize:
-        metrics["normalization"] = normalize_on_policy_samples(reward_model, tasks, config, list(knowledge))
+        metrics["normalization"] = normalize_on_policy_samples(reward_model, prompts, replies)
+    if config.empathy_probe:
+        from .probe import empathy_agreement
+
+        metrics["empathy_agreement"] = empathy_agreement(reward_model, prompts, replies, limit=config.empathy_probe,
+                                                         seed=seed)
     with atomic_path(out_dir / "model") as tmp:
         reward_model.save(tmp, metrics.get("normalization"))
     write_json(out_dir / "metrics.json", metrics)
-    write_jsonl(out_dir / "heldout_pairs.jsonl", test_pairs)
     return metrics
 
 
-def normalize_on_policy_samples(reward_model: RewardModel, tasks: list[dict], config: RewardConfig,
-                                knowledge: list[str]) -> dict:
-    """Gain/bias from π's own samples (not gold, not human edits) on held-out contexts."""
+def heldout_policy_replies(tasks: list[Task], config: RewardConfig) -> tuple[list[list[dict]], list[str]]:
+    """π's own samples (not gold replies) on held-out contexts, with their prompts."""
     prompts, replies = [], []
     for task in tasks:
-        if not is_heldout(task["conv_id"], config.heldout_fraction):
+        if not in_fraction(split_key(task), config.heldout_fraction):
             continue
-        prompt = prompt_messages(task, task_knowledge(task, knowledge))
-        for cand in task["candidates"]:
-            if cand.get("source") not in (GOLD_SOURCE, "human-edit"):
-                prompts.append(prompt)
-                replies.append(cand["text"])
+        for cand in task.candidates:
+            if cand.source != GOLD_SOURCE:
+                prompts.append(as_dicts(task.prompt))
+                replies.append(cand.text)
+    return prompts, replies
+
+
+def normalize_on_policy_samples(reward_model: RewardModel, prompts: list[list[dict]], replies: list[str]) -> dict:
+    """Gain/bias so that π's held-out samples score mean 0, std 1 (Ziegler et al.)."""
     if len(replies) < 2:
         return {"n": len(replies), "skipped": "too few held-out policy samples"}
     stats = reward_model.fit_normalization(prompts, replies)
     return {**stats, "gain": reward_model.gain, "bias": reward_model.bias}
-
-
-def load_tasks(path: str | Path) -> list[dict]:
-    from ..io import read_jsonl
-
-    tasks = []
-    for line, task in read_jsonl(path):
-        for key in ("task_id", "conv_id", "history", "candidates"):
-            if key not in task:
-                raise EmpathicError(f"{path}:{line}: task field {key!r} is missing")
-        tasks.append(task)
-    return tasks
-

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+COMPONENTS = ("reward_model", "static", "dyme", "empathy")
+
 
 @dataclass
 class RlConfig:
@@ -17,13 +19,21 @@ class RlConfig:
     adaptive_kl: bool = field(default=True, metadata={
         "help": "Steer the sequence KL to kl_target (lm-human-preferences' controller); false: fixed beta."})
     kl_target: float = field(default=6.0, metadata={"help": "Target KL(pi_theta||pi) per reply, in nats."})
-    kl_horizon: int = field(default=10_000, metadata={"help": "Controller horizon, in episodes."})
+    kl_horizon: int | None = field(default=None, metadata={
+        "help": "Controller horizon, in episodes (replies). Per step beta moves by at most a factor "
+                "1 +- 0.2*n/horizon (n = prompts_per_step*num_generations), so over the run by at most "
+                "exp(+-0.2*episodes/horizon). None: a tenth of the run's episodes (max_steps*n), i.e. beta can move "
+                "up to e^2 ~ 7x either way. lm-human-preferences' 10,000 suits millions of episodes; on a demo run "
+                "of a few thousand it leaves beta fixed in all but name (the summary then says 'fixed beta')."})
     rewards: dict[str, float] = field(default_factory=lambda: {"reward_model": 1.0}, metadata={
-        "help": "Weighted reward components: reward_model (normalised), static (utterance reward), dyme."})
+        "help": "Weighted reward components: reward_model, static (utterance reward), dyme, empathy (EPITOME "
+                "scorer, expected level 0..2), e.g. '{empathy: 1, reward_model: 1}'."})
     normalize_rewards: bool = field(default=True, metadata={
-        "help": "Standardise each component except the reward model (normalised by its stage) to mean 0 / std 1 "
-                "over π's replies to the held-out prompts, before training: raw DYME spreads ~0.04, static ~0.1, "
-                "too little to move the policy against beta (rl/normalize.py)."})
+        "help": "Standardise every component (reward model included) to mean 0 / std 1 over π's replies sampled "
+                "exactly as in RL (temperature 1, no top-p/top-k) to RL prompts, before training, so all are on one "
+                "scale and the weights compare like with like (rl/normalize.py)."})
+    normalize_prompts: int = field(default=16, metadata={
+        "help": "RL prompts π answers (num_generations replies each) for the normalisation statistics."})
     missing_eos_penalty: float = field(default=1.0, metadata={
         "help": "Subtracted from the reward of a reply that never ends (no end-of-reply token)."})
     mask_truncated_completions: bool = field(default=True, metadata={
@@ -37,8 +47,18 @@ class RlConfig:
     learning_rate: float = field(default=1e-5, metadata={"help": "Peak learning rate."})
     max_steps: int = field(default=100, metadata={"help": "Optimizer steps."})
     eval_steps: int = field(default=10, metadata={
-        "help": "Every N steps: score held-out prompts, log sample replies, keep the best checkpoint."})
-    eval_prompts: int = field(default=16, metadata={"help": "Held-out prompts for checkpoint selection."})
+        "help": "Every N steps: score the selection prompts, log sample replies, keep the best checkpoint."})
+    eval_prompts: int = field(default=16, metadata={
+        "help": "Held-out prompts of the selection set (checkpoints are chosen on them)."})
+    report_prompts: int = field(default=16, metadata={
+        "help": "Held-out prompts of the report set, disjoint from the selection set: the kept model and π are "
+                "scored on them once at the end, so the reported gain is not inflated by the selection. With few "
+                "prompts it is cut to half of what the selection set leaves (none below 2); 0: no report set."})
+    eval_samples: int = field(default=4, metadata={
+        "help": "Replies per held-out prompt at every check (same seed at every check: paired comparisons)."})
+    selection_z: float = field(default=2.0, metadata={
+        "help": "A checkpoint replaces the kept one only when its mean paired reward difference on the selection "
+                "prompts exceeds selection_z standard errors of that difference (rl/heldout.py)."})
     kl_budget: float = field(default=12.0, metadata={
         "help": "Checkpoints whose held-out KL exceeds this are never kept (guards against over-optimisation)."})
     prompt_split: str = field(default="valid", metadata={
@@ -54,6 +74,25 @@ class RlConfig:
             raise ValueError("beta must be > 0: without a KL penalty the policy drifts from π unchecked")
         if self.num_generations < 2:
             raise ValueError("num_generations must be >= 2 (the leave-one-out baseline needs a group)")
-        unknown = set(self.rewards) - {"reward_model", "static", "dyme"}
+        unknown = set(self.rewards) - set(COMPONENTS)
         if unknown or not self.rewards:
-            raise ValueError(f"rewards must weight reward_model, static and/or dyme, got {self.rewards}")
+            raise ValueError(f"rewards must weight some of {', '.join(COMPONENTS)}, got {self.rewards}")
+        if self.kl_horizon is not None and self.kl_horizon < self.episodes_per_step:
+            # 1 + error*n/horizon must stay >= 0.8 so beta stays positive
+            raise ValueError(f"kl_horizon must be >= the episodes of one step ({self.episodes_per_step}), "
+                             f"got {self.kl_horizon}")
+        if self.eval_prompts < 2:
+            raise ValueError("eval_prompts must be >= 2 (a standard error over prompts needs several)")
+        if self.eval_samples < 2:
+            raise ValueError("eval_samples must be >= 2 (a per-prompt mean needs several replies)")
+
+    @property
+    def episodes_per_step(self) -> int:
+        return self.prompts_per_step * self.num_generations
+
+    @property
+    def horizon(self) -> int:
+        """The controller horizon actually used (see ``kl_horizon``)."""
+        if self.kl_horizon is not None:
+            return self.kl_horizon
+        return max(self.episodes_per_step, self.max_steps * self.episodes_per_step // 10)

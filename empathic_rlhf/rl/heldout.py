@@ -1,64 +1,137 @@
-"""Held-out check of a policy during RL: mean reward and KL(pi_theta || pi) on prompts it never trains on.
+"""Held-out checks of a policy during RL: reward and KL(pi_theta || pi) on prompts it never trains on.
 
-Used every ``eval_steps`` to keep the checkpoint with the best held-out reward whose KL stays within the budget --
-the guard against reward hacking and over-optimisation (earlier work on this task saw it after ~100 PPO steps).
+The protocol (so that a kept checkpoint is better by more than its noise):
+
+- two disjoint held-out sets: checkpoints are *selected* on one (``eval_prompts``) and the kept model is *reported*
+  on the other (``report_prompts``), so the reported reward is not the maximum of several noisy draws;
+- every check answers each prompt ``eval_samples`` times with the *same* seed, so two checks differ by their
+  policies, not by their dice (common random numbers); the per-prompt mean reward is the unit of analysis;
+- a checkpoint replaces the kept one only when the mean over prompts of (its per-prompt reward - the kept one's)
+  exceeds ``z`` standard errors of that paired difference (``is_better``; z = 2 by default, ~ a one-sided 2.5%
+  test), and its KL is within the budget.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 
 @dataclass
 class HeldoutResult:
-    reward: float
-    kl: float
-    replies: list[str]
+    reward: float                 # mean over prompts of the per-prompt mean reward
+    reward_se: float              # its standard error over prompts
+    kl: float                     # mean KL(pi_theta || pi) per reply
+    kl_se: float
+    per_prompt: list[float]       # mean reward of each prompt's replies, in prompt order
+    replies: list[str] = field(default_factory=list)  # the first reply to each prompt
+
+
+def mean_and_se(values: list[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, float("nan")
+    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(variance / n)
+
+
+def paired_difference(candidate: list[float], baseline: list[float]) -> tuple[float, float]:
+    """Mean and standard error of the per-prompt differences candidate - baseline (same prompts, same seeds)."""
+    if len(candidate) != len(baseline):
+        raise ValueError(f"paired comparison needs the same prompts: {len(candidate)} vs {len(baseline)}")
+    return mean_and_se([c - b for c, b in zip(candidate, baseline)])
+
+
+def is_better(candidate: list[float], baseline: list[float], z: float) -> bool:
+    """True when candidate beats baseline by more than ``z`` standard errors of the paired difference."""
+    diff, se = paired_difference(candidate, baseline)
+    return diff > z * se if se > 0 else diff > 0
+
+
+def position_ids_for(attention_mask):
+    """Positions counted over real tokens only: a left-padded row starts at 0 at its first real token, as when
+    the row is fed alone. Absolute-position models (GPT-2) need this; ``generate`` does the same internally."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
 def sequence_logprobs(model, input_ids, attention_mask, completion_mask):
-    """Sum of log-probabilities of the completion tokens of each row."""
+    """Sum of log-probabilities of the completion tokens of each row (rows may be left-padded)."""
     import torch
 
     with torch.no_grad():
-        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1].float()
+        logits = model(input_ids=input_ids, attention_mask=attention_mask,
+                       position_ids=position_ids_for(attention_mask)).logits[:, :-1].float()
     logps = torch.log_softmax(logits, dim=-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
     return (logps * completion_mask[:, 1:]).sum(-1)
 
 
-def evaluate_heldout(policy, ref_model, tokenizer, prompts: list[list[dict]], reward_fns, weights,
-                     max_new_tokens: int, seed: int = 0) -> HeldoutResult:
-    """Sample one reply per prompt (temperature 1, as in training), score it, and estimate the sequence KL."""
+@dataclass
+class Rollouts:
+    """Replies sampled from a policy, with the token tensors needed to score their log-probabilities."""
+    replies: list[str]            # ``samples`` per prompt, grouped by prompt
+    completion_ids: list[list[int]]
+    sequences: object             # (rows, prompt + completion) token ids, prompts left-padded
+    attention_mask: object
+    completion_mask: object       # 1 on reply tokens up to and including the end-of-reply token
+
+
+def sample_rollouts(policy, tokenizer, prompts: list[list[dict]], max_new_tokens: int, seed: int,
+                    samples: int) -> Rollouts:
+    """``samples`` replies per prompt, drawn exactly as RL draws them (temperature 1, no top-p/top-k, stop at EOS)."""
     import torch
 
-    was_training = policy.training
-    policy.eval()
     texts = [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
-    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    batch = tokenizer([t for t in texts for _ in range(samples)], return_tensors="pt", padding=True,
+                      add_special_tokens=False)
     tokenizer.padding_side = side
+    batch = {k: v.to(policy.device) for k, v in batch.items()}
+    was_training = policy.training
+    policy.eval()
     torch.manual_seed(seed)
     with torch.no_grad():
         out = policy.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
                               max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                               eos_token_id=tokenizer.eos_token_id)
-    prompt_len = batch["input_ids"].shape[1]
-    completion = out[:, prompt_len:]
+    policy.train(was_training)
+    completion = out[:, batch["input_ids"].shape[1]:]
     # Completion tokens up to and including the first end-of-reply token.
     is_eos = completion == tokenizer.eos_token_id
-    after_eos = (is_eos.cumsum(-1) - is_eos.long()) > 0
-    completion_mask = torch.cat([torch.zeros_like(batch["input_ids"]), (~after_eos).long()], dim=1)
-    attention = torch.cat([batch["attention_mask"], (~after_eos).long()], dim=1)
-    kl = (sequence_logprobs(policy, out, attention, completion_mask)
-          - sequence_logprobs(ref_model, out, attention, completion_mask))
-    replies = [tokenizer.decode(row[m.bool()], skip_special_tokens=True).strip()
-               for row, m in zip(completion, ~after_eos)]
-    completions = [[{"role": "assistant", "content": r}] for r in replies]
-    ids = [row[m.bool()].tolist() for row, m in zip(completion, ~after_eos)]
-    total = [0.0] * len(prompts)
+    in_reply = ~((is_eos.cumsum(-1) - is_eos.long()) > 0)
+    replies = [tokenizer.decode(row[m], skip_special_tokens=True).strip() for row, m in zip(completion, in_reply)]
+    ids = [row[m].tolist() for row, m in zip(completion, in_reply)]
+    return Rollouts(replies, ids, out, torch.cat([batch["attention_mask"], in_reply.long()], dim=1),
+                    torch.cat([torch.zeros_like(batch["input_ids"]), in_reply.long()], dim=1))
+
+
+def score_rollouts(reward_fns, weights, prompts: list[list[dict]], rollouts: Rollouts, samples: int) -> list[float]:
+    """The weighted reward of every reply (prompts repeated ``samples`` times, as the replies are grouped)."""
+    repeated = [p for p in prompts for _ in range(samples)]
+    completions = [[{"role": "assistant", "content": r}] for r in rollouts.replies]
+    total = [0.0] * len(rollouts.replies)
     for fn, weight in zip(reward_fns, weights):
-        for i, value in enumerate(fn(prompts=prompts, completions=completions, completion_ids=ids)):
+        for i, value in enumerate(fn(prompts=repeated, completions=completions,
+                                     completion_ids=rollouts.completion_ids)):
             total[i] += weight * value
+    return total
+
+
+def per_prompt_means(values: list[float], samples: int) -> list[float]:
+    return [sum(values[i:i + samples]) / samples for i in range(0, len(values), samples)]
+
+
+def evaluate_heldout(policy, ref_model, tokenizer, prompts: list[list[dict]], reward_fns, weights,
+                     max_new_tokens: int, seed: int = 0, samples: int = 4) -> HeldoutResult:
+    """Score ``samples`` replies per prompt with the weighted reward; per-prompt means, their mean and SE."""
+    was_training = policy.training
+    policy.eval()  # no dropout in the log-probabilities either
+    rollouts = sample_rollouts(policy, tokenizer, prompts, max_new_tokens, seed, samples)
+    args = (rollouts.sequences, rollouts.attention_mask, rollouts.completion_mask)
+    kls = (sequence_logprobs(policy, *args) - sequence_logprobs(ref_model, *args)).tolist()
     policy.train(was_training)
-    return HeldoutResult(sum(total) / len(total), kl.mean().item(), replies)
+    per_prompt = per_prompt_means(score_rollouts(reward_fns, weights, prompts, rollouts, samples), samples)
+    reward, reward_se = mean_and_se(per_prompt)
+    kl, kl_se = mean_and_se(per_prompt_means(kls, samples))
+    return HeldoutResult(reward, reward_se, kl, kl_se, per_prompt, rollouts.replies[::samples])

@@ -2,22 +2,19 @@
 
 Prompts and completions arrive in conversational form (lists of messages). Each component scores
 (context, reply) exactly as elsewhere in the toolkit: the reward model through ``RewardModel.score`` (the same
-rendering as in its training), the static reward and DYME through their own functions of (history, reply).
+rendering as in its training), the static reward, DYME and the EPITOME empathy scorer through their own
+functions of (history, reply).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..records import history_texts
+
 
 def reply_text(completion) -> str:
     return completion[0]["content"] if isinstance(completion, list) else str(completion)
-
-
-def history_texts(prompt) -> list[str]:
-    if isinstance(prompt, list):
-        return [m["content"] for m in prompt if m["role"] != "system"]
-    return [str(prompt)]
 
 
 def named(name: str, fn: Callable) -> Callable:
@@ -56,3 +53,15 @@ def missing_eos_penalty_fn(eos_token_id: int, penalty: float) -> Callable:
     def score(prompts, completions, completion_ids, **kwargs):
         return [0.0 if eos_token_id in ids else -penalty for ids in completion_ids]
     return named("missing_eos", score)
+
+
+def empathy_reward_fn() -> Callable:
+    """The EPITOME empathy scorer: the expected communication level (0..2) of each reply given its history."""
+    from ..empathy import load_empathy_scorer  # lazily: it loads its own models
+
+    scorer = load_empathy_scorer()
+
+    def score(prompts, completions, **kwargs):
+        scores = scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions])
+        return [float(v) for v in scores["empathy"]]
+    return named("empathy", score)

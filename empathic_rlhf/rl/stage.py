@@ -2,11 +2,14 @@
 
 Which prompts? (the seed's "with which input data??") Contexts of the prepared ``valid`` split that were *not*
 made into comparison tasks: π never trained on them (SFT uses ``train``) and the reward model never saw them
-(it learned from the tasks), so RL cannot simply replay what r memorised. The last ``eval_prompts`` of them are
-held out from RL itself and only used to pick the checkpoint.
+(it learned from the tasks), so RL cannot simply replay what r memorised. The last ``eval_prompts +
+report_prompts`` of them are held out from RL itself: the selection set picks the checkpoint, the disjoint report
+set reports the kept model against π.
 """
 
 from __future__ import annotations
+
+import sys
 
 from ..errors import EmpathicError
 
@@ -30,20 +33,29 @@ def inputs(config, run) -> dict[str, str]:
     return found
 
 
-def rl_prompts(config, run) -> tuple[list[list[dict]], list[list[dict]]]:
-    """(training prompts, held-out prompts): prompt-split contexts whose conversations have no comparison task."""
+def rl_prompts(config, run) -> tuple[list[list[dict]], list[list[dict]], list[list[dict]]]:
+    """(training, selection, report) prompts: prompt-split contexts whose conversations have no comparison task."""
     from ..io import read_jsonl
 
     tasks_path = run.stage_dir("sample") / "tasks.jsonl"
     used = {t.get("conv_id") for _, t in read_jsonl(tasks_path)} if tasks_path.is_file() else set()
     path = run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"
     prompts = [s["prompt"] for _, s in read_jsonl(path) if s["conv_id"] not in used]
+    held = config.rl.eval_prompts + config.rl.report_prompts
     if config.rl.max_prompts:
-        prompts = prompts[: config.rl.max_prompts + config.rl.eval_prompts]
-    if len(prompts) <= config.rl.eval_prompts:
+        prompts = prompts[: config.rl.max_prompts + held]
+    if len(prompts) <= config.rl.eval_prompts + 1:
         raise EmpathicError(f"{path}: only {len(prompts)} prompts left after excluding labelled contexts; need more "
-                            f"than rl.eval_prompts={config.rl.eval_prompts}")
-    return prompts[: -config.rl.eval_prompts], prompts[-config.rl.eval_prompts:]
+                            f"than rl.eval_prompts + 1 = {config.rl.eval_prompts + 1}")
+    # a small prompt set: the report set takes at most half of what the selection set leaves, so RL keeps prompts
+    report = min(config.rl.report_prompts, (len(prompts) - config.rl.eval_prompts) // 2)
+    report = report if report >= 2 else 0  # one prompt has no standard error: no report set then
+    if report < config.rl.report_prompts:
+        print(f"WARNING [rl]: only {len(prompts)} prompts: report set cut to {report} (rl.report_prompts="
+              f"{config.rl.report_prompts})", file=sys.stderr)
+    selection_end = len(prompts) - report
+    selection_start = selection_end - config.rl.eval_prompts
+    return prompts[:selection_start], prompts[selection_start:selection_end], prompts[selection_end:]
 
 
 def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]:
@@ -60,9 +72,11 @@ def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]
                 raise EmpathicError(f"{folder}: no reward model; run `empathic reward train` first")
             fns.append(rewards.reward_model_reward(RewardModel.load(folder)))
         elif name == "static":
-            fns.append(rewards.static_reward_fn())
+            fns.append(rewards.static_reward_fn(config.static_reward))
         elif name == "dyme":
             fns.append(rewards.dyme_reward_fn(str(run.stage_dir("dyme") / "model")))
+        elif name == "empathy":
+            fns.append(rewards.empathy_reward_fn())
         weights.append(weight)
     if config.rl.missing_eos_penalty:
         fns.append(rewards.missing_eos_penalty_fn(eos_token_id, config.rl.missing_eos_penalty))
@@ -78,13 +92,21 @@ def run(config, run) -> dict:
     policy = run.stage_dir("sft") / "model"
     if not (policy / "config.json").is_file():
         raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")
-    prompts, heldout = rl_prompts(config, run)
+    prompts, selection, report = rl_prompts(config, run)
     eos = AutoTokenizer.from_pretrained(policy).eos_token_id
     fns, weights = reward_functions(config, run, eos)
-    summary = train_rl(config.rl, str(policy), prompts, heldout, fns, weights, run.stage_dir("rl"), seed=config.seed)
-    kept = summary["kept"] or {}
-    print(f"[rl] kept step {kept.get('step')}: held-out reward {kept.get('heldout_reward')}, KL {kept.get('heldout_kl')}")
+    summary = train_rl(config.rl, str(policy), prompts, selection, fns, weights, run.stage_dir("rl"),
+                       seed=config.seed, report_prompts=report)
+    kept, outcome, reported = summary["kept"] or {}, summary["outcome"], summary["report"] or {}
+    print(f"[rl] {summary['kl_control']['description']}; final beta {summary['final_beta']:.4g}")
+    print(f"[rl] kept step {kept.get('step')}: selection reward {kept.get('heldout_reward')}, KL "
+          f"{kept.get('heldout_kl')}; report set vs π {reported.get('diff_vs_pi')} ± {reported.get('diff_vs_pi_se')}"
+          f" (SE, {reported.get('n_prompts')} prompts x {reported.get('samples_per_prompt')})")
     return {"outputs": ["rl/model", "rl/metrics.json", "rl/log.jsonl"],
             "summary": {"steps": summary["steps"], "kept_step": kept.get("step"),
                         "kept_heldout_reward": kept.get("heldout_reward"), "kept_heldout_kl": kept.get("heldout_kl"),
-                        "final_beta": summary["final_beta"]}}
+                        "report_diff_vs_pi": reported.get("diff_vs_pi"),
+                        "report_diff_vs_pi_se": reported.get("diff_vs_pi_se"),
+                        "kl_control": summary["kl_control"]["description"], "final_beta": summary["final_beta"],
+                        "nothing_trained": outcome["nothing_trained"], "kept_is_pi": outcome["kept_is_pi"],
+                        "warnings": outcome["warnings"]}}

@@ -1,114 +1,54 @@
-"""Build and run TRL's RLOO/GRPO trainer with the adaptive KL controller and held-out checkpoint selection."""
+"""Build and run TRL's RLOO/GRPO trainer with the adaptive KL controller and held-out checkpoint selection.
+
+Everything rides on public hooks: ``TrainerCallback`` (on_log drives the KL controller from TRL's logged KL and
+reply length, on_step_end checks the selection prompts, on_save stores beta + the kept record in the checkpoint)
+and the trainer's ``beta`` attribute, which TRL 1.16 reads every step (rl/kl_controller.py, docs/rl.md).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 from ..io import atomic_path, write_json
-from ..rundir import checkpoints_for, last_checkpoint
+from ..rundir import checkpoints_for
 from .config import RlConfig
-from .heldout import evaluate_heldout
-from .kl_controller import make_controller
+from .heldout import evaluate_heldout, paired_difference
+from .kl_controller import kl_control_description, make_controller, make_kl_callback
 from .normalize import component_statistics, standardised, write_statistics
+from .outcome import policy_changed, training_outcome, warn
+from .selection import make_run_callback
+from .state import kept_record, read_state, resumable_checkpoint, truncate_jsonl
 
-
-def with_adaptive_kl(base):
-    """A subclass of a TRL online trainer whose ``beta`` follows a KL controller after every generation round."""
-
-    class AdaptiveKLTrainer(base):
-        kl_controller = None
-
-        def _generate_and_score_completions(self, inputs):
-            output = super()._generate_and_score_completions(inputs)
-            kls = self._metrics["train"].get("kl")
-            if self.model.training and self.kl_controller is not None and kls:
-                mask = output["completion_mask"]
-                # TRL logs the mean per-token KL; the controller works on KL per reply, as Ziegler et al.
-                sequence_kl = kls[-1] * mask.sum(-1).float().mean().item()
-                self.beta = self.kl_controller.update(sequence_kl, n_steps=mask.shape[0])
-                self._metrics["train"]["beta"].append(self.beta)
-                self._metrics["train"]["kl_sequence"].append(sequence_kl)
-            return output
-
-    AdaptiveKLTrainer.__name__ = f"AdaptiveKL{base.__name__}"
-    return AdaptiveKLTrainer
+LOGS = ("log.jsonl", "samples.jsonl", "heldout.jsonl")
 
 
 def trl_config(config: RlConfig, output_dir: Path, seed: int):
-    import torch
     from trl import GRPOConfig, RLOOConfig
 
-    on_gpu = torch.cuda.is_available()
+    from ..runtime import device_training_args
+
     cls = RLOOConfig if config.algorithm == "rloo" else GRPOConfig
     return cls(
         output_dir=str(output_dir), learning_rate=config.learning_rate, max_steps=config.max_steps,
-        per_device_train_batch_size=config.prompts_per_step * config.num_generations,
+        per_device_train_batch_size=config.episodes_per_step,
         num_generations=config.num_generations, max_completion_length=config.max_completion_length,
         temperature=config.temperature, top_p=1.0, top_k=0, beta=config.beta,
         mask_truncated_completions=config.mask_truncated_completions, report_to=config.report_to,
         logging_steps=1, save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2, seed=seed,
-        bf16=on_gpu, gradient_checkpointing=False, use_cpu=not on_gpu, dataloader_num_workers=0,
-        log_completions=False, disable_tqdm=False)
-
-
-def make_callback(trainer_ref: dict, config: RlConfig, out_dir: Path, heldout_prompts, reward_fns, weights,
-                  tokenizer):
-    """Log every step to ``log.jsonl``; every ``eval_steps`` check held-out reward/KL and keep the best model."""
-    from transformers import TrainerCallback
-
-    log_path, samples_path = out_dir / "log.jsonl", out_dir / "samples.jsonl"
-    state = {"best": None}
-
-    class RlCallback(TrainerCallback):
-        def on_log(self, args, control_state, control, logs=None, **kwargs):
-            trainer = trainer_ref["trainer"]
-            record = {"step": control_state.global_step, "beta": trainer.beta, **(logs or {})}
-            with open(log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-
-        def on_train_begin(self, args, control_state, control, model=None, **kwargs):
-            self.check(control_state.global_step, model)  # step 0 is π itself: the baseline to beat
-
-        def on_step_end(self, args, control_state, control, model=None, **kwargs):
-            step = control_state.global_step
-            if step % config.eval_steps == 0 or step == config.max_steps:
-                self.check(step, model)
-
-        def check(self, step, model):
-            result = evaluate_heldout(model, trainer_ref["trainer"].ref_model, tokenizer, heldout_prompts, reward_fns, weights,
-                                      config.max_completion_length, seed=step)
-            entry = {"step": step, "heldout_reward": result.reward, "heldout_kl": result.kl,
-                     "beta": trainer_ref["trainer"].beta}
-            with open(samples_path, "a", encoding="utf-8") as f:
-                for prompt, reply in list(zip(heldout_prompts, result.replies))[:4]:
-                    f.write(json.dumps({"step": step, "context": prompt[-1]["content"], "reply": reply}) + "\n")
-            best = state["best"]
-            if result.kl <= config.kl_budget and (best is None or result.reward > best["heldout_reward"]):
-                state["best"] = entry
-                with atomic_path(out_dir / "model") as tmp:
-                    model.save_pretrained(tmp)
-                    tokenizer.save_pretrained(tmp)
-            entry["kept"] = state["best"] is entry
-            with open(out_dir / "heldout.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
-            print(f"[rl] step {step}: held-out reward {result.reward:.3f}, KL {result.kl:.2f}, beta "
-                  f"{entry['beta']:.4f}{' (kept)' if entry['kept'] else ''}")
-
-    return RlCallback(), state
+        log_completions=False, disable_tqdm=False, **device_training_args())
 
 
 def load_policy(policy_dir: str, start_dir: Path):
     """π with its dialogue format. TRL rebuilds the KL reference from the model's path, so when loading changed
     the model (tokens added, embeddings resized: a raw base model) save it first and start from that copy."""
-    import json as _json
-
     from ..models.loading import load_model_and_tokenizer, resolve_model_path
 
     policy, tokenizer = load_model_and_tokenizer(policy_dir)
-    saved = _json.loads((Path(resolve_model_path(policy_dir)) / "config.json").read_text())
+    saved = json.loads((Path(resolve_model_path(policy_dir)) / "config.json").read_text())
     if saved.get("vocab_size") == policy.config.vocab_size:
         return policy, tokenizer
     with atomic_path(start_dir) as tmp:
@@ -117,41 +57,96 @@ def load_policy(policy_dir: str, start_dir: Path):
     return load_model_and_tokenizer(str(start_dir))
 
 
+def resume_point(checkpoints: Path, out_dir: Path, config: RlConfig):
+    """(checkpoint or None, starting beta, kept record or None); a fresh run clears the outputs of an older one."""
+    last = resumable_checkpoint(checkpoints)
+    if last is None:
+        for stale in LOGS:
+            (out_dir / stale).unlink(missing_ok=True)
+        shutil.rmtree(out_dir / "model", ignore_errors=True)
+        return None, config.beta, None
+    saved = read_state(last)
+    for name in LOGS:  # steps after the checkpoint are redone: drop their records
+        truncate_jsonl(out_dir / name, saved["step"])
+    # the kept model's own record describes the weights on disk (it may be newer than the checkpoint)
+    best = kept_record(out_dir / "model") or saved["best"]
+    print(f"[rl] resuming from {last.name}: beta {saved['beta']:.4g}, kept step "
+          f"{best['step'] if best else None}")
+    return last, saved["beta"], best
+
+
+def report_on_heldout(config: RlConfig, kept, reference, tokenizer, prompts, reward_fns, weights, seed: int):
+    """The kept model and π on the report prompts (never used for selection): means, SEs, paired difference."""
+    args = (tokenizer, prompts, reward_fns, weights, config.max_completion_length)
+    kept_result = evaluate_heldout(kept, reference, *args, seed=seed, samples=config.eval_samples)
+    pi_result = evaluate_heldout(reference, reference, *args, seed=seed, samples=config.eval_samples)
+    diff, se = paired_difference(kept_result.per_prompt, pi_result.per_prompt)
+    return {"n_prompts": len(prompts), "samples_per_prompt": config.eval_samples, "seed": seed,
+            "kept_reward": kept_result.reward, "kept_reward_se": kept_result.reward_se,
+            "pi_reward": pi_result.reward, "pi_reward_se": pi_result.reward_se,
+            "diff_vs_pi": diff, "diff_vs_pi_se": se, "kept_kl": kept_result.kl, "kept_kl_se": kept_result.kl_se}
+
+
 def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldout_prompts: list[list[dict]],
-             reward_fns: list, weights: list[float], out_dir: Path, *, seed: int = 0) -> dict:
-    """Optimise the policy in ``policy_dir``; the kept model lands in ``out_dir/model``. Returns the summary."""
+             reward_fns: list, weights: list[float], out_dir: Path, *, seed: int = 0,
+             report_prompts: list[list[dict]] | None = None, callbacks=()) -> dict:
+    """Optimise the policy in ``policy_dir``; the kept model lands in ``out_dir/model``. Returns the summary.
+
+    ``heldout_prompts`` select the kept checkpoint; ``report_prompts`` (disjoint) report it against π at the end.
+    ``callbacks``: extra ``TrainerCallback``s.
+    """
     from datasets import Dataset
     from trl import GRPOTrainer, RLOOTrainer
 
     out_dir.mkdir(parents=True, exist_ok=True)
     policy, tokenizer = load_policy(policy_dir, out_dir / "start")
+    kl_control = kl_control_description(config)
+    print(f"[rl] {config.algorithm}: {kl_control['description']}")
     stats = {}
     if config.normalize_rewards:
-        stats = component_statistics(policy, tokenizer, heldout_prompts, reward_fns, samples=config.num_generations,
-                                     max_new_tokens=config.max_completion_length, seed=seed)
-        write_statistics(out_dir / "reward_normalization.json", stats)
+        settings = {"prompts": min(config.normalize_prompts, len(prompts)), "samples": config.num_generations,
+                    "temperature": 1.0, "max_new_tokens": config.max_completion_length, "seed": seed}
+        stats = component_statistics(policy, tokenizer, prompts[:settings["prompts"]], reward_fns,
+                                     samples=config.num_generations, max_new_tokens=config.max_completion_length,
+                                     seed=seed)
+        write_statistics(out_dir / "reward_normalization.json", stats, settings)
         reward_fns = standardised(reward_fns, stats)
     checkpoints = checkpoints_for(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed, "weights": list(weights),
-        "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts]).encode()).hexdigest()})
-    last = last_checkpoint(checkpoints)
-    if last is None:  # a fresh run: logs of an earlier, finished run go; a resumed run appends to its own
-        for stale in ("log.jsonl", "samples.jsonl", "heldout.jsonl"):
-            (out_dir / stale).unlink(missing_ok=True)
+        "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts, report_prompts]).encode()).hexdigest()})
+    last, beta, best = resume_point(checkpoints, out_dir, config)
+    controller = make_controller(beta, config.adaptive_kl, config.kl_target, config.horizon)
+
+    trainer_ref: dict = {}
+    log_extra: dict = {}
+    kl_callback = make_kl_callback(trainer_ref, controller, config.episodes_per_step, log_extra)
+    run_callback, state = make_run_callback(trainer_ref, config, out_dir, heldout_prompts, reward_fns, weights,
+                                            tokenizer, controller, log_extra, best, seed)
     base = RLOOTrainer if config.algorithm == "rloo" else GRPOTrainer
     args = trl_config(config, checkpoints, seed)
     args.reward_weights = list(weights)
-    trainer_ref: dict = {}
-    callback, state = make_callback(trainer_ref, config, out_dir, heldout_prompts, reward_fns, weights, tokenizer)
-    trainer = with_adaptive_kl(base)(model=policy, reward_funcs=list(reward_fns), args=args,
-                                     train_dataset=Dataset.from_list([{"prompt": p} for p in prompts]),
-                                     processing_class=tokenizer, callbacks=[callback])
+    # kl_callback before run_callback: the step's log record then carries the KL and beta it produced
+    trainer = base(model=policy, reward_funcs=list(reward_fns), args=args,
+                   train_dataset=Dataset.from_list([{"prompt": p} for p in prompts]), processing_class=tokenizer,
+                   callbacks=[kl_callback, run_callback, *callbacks])
     trainer_ref["trainer"] = trainer
-    trainer.kl_controller = make_controller(config.beta, config.adaptive_kl, config.kl_target, config.kl_horizon)
     trainer.train(resume_from_checkpoint=str(last) if last else None)
+
     log = [json.loads(line) for line in (out_dir / "log.jsonl").read_text().splitlines()]
     heldout = [json.loads(line) for line in (out_dir / "heldout.jsonl").read_text().splitlines()]
-    summary = {"steps": trainer.state.global_step, "kept": state["best"], "final_beta": trainer.beta,
-               "heldout": heldout, "reward_normalization": stats}
+    kept = state["best"]
+    outcome = training_outcome(log, policy_changed(trainer.model, trainer.ref_model),
+                               kept["step"] if kept else None, config.mask_truncated_completions)
+    warn(outcome)
+    report = None
+    if report_prompts:
+        from ..models.loading import load_model_and_tokenizer
+
+        kept_model, _ = load_model_and_tokenizer(str(out_dir / "model"))
+        report = report_on_heldout(config, kept_model.to(trainer.ref_model.device), trainer.ref_model, tokenizer,
+                                   report_prompts, reward_fns, weights, seed)
+    summary = {"algorithm": config.algorithm, "steps": trainer.state.global_step, "kept": kept,
+               "final_beta": controller.value, "kl_control": {**kl_control, "final_beta": controller.value},
+               "heldout": heldout, "report": report, "reward_normalization": stats, "outcome": outcome}
     write_json(out_dir / "metrics.json", {**summary, "log": log})
     return summary

@@ -27,7 +27,7 @@ def inputs(config, run) -> dict[str, str]:
 
 
 def run(config, run) -> dict:
-    from .sampler import Sampler
+    from ..generation.sampler import Sampler
     from .tasks import check_samples_exist, read_samples, sample_tasks
 
     samples = read_samples(check_samples_exist(samples_path(config, run)), config.sample.max_contexts)

@@ -1,11 +1,8 @@
 """``empathic sample``: k candidate replies per held-out context -> comparison tasks (``<run>/sample/tasks.jsonl``).
 
-A Task (DESIGN.md), one JSON line, the input of the labelling app and of the reward-model stage::
-
-    {task_id, kind: "policy-samples", conv_id, emotion, situation,
-     history: [{role: speaker|listener, text}],
-     candidates: [{cand_id: "A".., text, source}],                 # source: the model's name, or "gold"
-     sampling: {temperature, top_p, ..., seed, k, model, sample_id, resampled}}
+One :class:`~empathic_rlhf.records.Task` per context (one JSON line), the input of the labelling app and of the
+reward-model stage: the prompt exactly as π saw it, the display history with ED roles, the gold reply, the
+candidates (``source``: the model's name, or ``gold`` when the gold reply is mixed in) and the sampling settings.
 
 Contexts are processed in batches of similar prompt lengths; each finished batch is appended to
 ``tasks.partial.jsonl``, so an interrupted run resumes where it stopped, and -- since every batch has its own seed --
@@ -23,46 +20,34 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import config as cfg
-from ..errors import EmpathicError, located
+from ..errors import EmpathicError
 from ..io import atomic_path, read_jsonl
+from ..records import GOLD_SOURCE, Sample, Task, as_dicts, display_history, read_records
 from .config import SampleConfig
-from .sampler import Sampler, derive_seed, length_order
+from ..generation.sampler import Sampler, derive_seed, length_order
 
-ROLE_OF = {"user": "speaker", "assistant": "listener"}  # as feedback/compare.py writes history
 CAND_IDS = "ABCD"
 
 
-def read_samples(path: str | Path, limit: int | None = None) -> list[dict]:
-    """Sample records (DESIGN.md) from a JSONL file; the first ``limit`` of them."""
-    samples = []
-    for line, record in read_jsonl(path):
-        if not all(k in record for k in ("sample_id", "prompt", "completion")):
-            raise located(path, line, "expected a Sample record with sample_id, prompt and completion")
-        samples.append(record)
-        if limit is not None and len(samples) >= limit:
-            break
-    return samples
+def read_samples(path: str | Path, limit: int | None = None) -> list[Sample]:
+    """Sample records from a JSONL file (the first ``limit`` of them), validated line by line."""
+    return read_records(path, Sample, limit)
 
 
-def make_task(sample: dict, replies: list[str], *, source: str, include_gold: bool, settings: dict,
-              seed: int, task_prefix: str) -> dict:
+def make_task(sample: Sample, replies: list[str], *, source: str, include_gold: bool, settings: dict,
+              seed: int, task_prefix: str) -> Task:
     """One Task from a sample and its model replies (the gold reply added and all shuffled when asked)."""
     candidates = [{"text": text, "source": source} for text in replies]
     if include_gold:
-        candidates.append({"text": sample["completion"][0]["content"], "source": "gold"})
+        candidates.append({"text": sample.reply, "source": GOLD_SOURCE})
         # a seeded shuffle, so the gold reply is not always last (the app shuffles the display order as well)
-        random.Random(derive_seed(seed, sample["sample_id"])).shuffle(candidates)
-    return {
-        "task_id": f"{task_prefix}:{sample['sample_id']}",
-        "kind": "policy-samples",
-        "conv_id": sample.get("conv_id"),
-        "emotion": sample.get("emotion"),
-        "situation": sample.get("situation"),
-        "history": [{"role": ROLE_OF[m["role"]], "text": m["content"]} for m in sample["prompt"]
-                    if m["role"] in ROLE_OF],
-        "candidates": [{"cand_id": CAND_IDS[i], **c} for i, c in enumerate(candidates)],
-        "sampling": {**settings, "sample_id": sample["sample_id"]},
-    }
+        random.Random(derive_seed(seed, sample.sample_id)).shuffle(candidates)
+    return Task(
+        task_id=f"{task_prefix}:{sample.sample_id}", kind="policy-samples", conv_id=sample.conv_id,
+        emotion=sample.emotion, situation=sample.situation, prompt=sample.prompt,
+        history=display_history(sample.prompt, sample.reply_role), gold=sample.reply,
+        candidates=[{"cand_id": CAND_IDS[i], **c} for i, c in enumerate(candidates)],
+        sampling={**settings, "sample_id": sample.sample_id})
 
 
 def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], out_path: Path, *, seed: int,
@@ -75,10 +60,10 @@ def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], ou
     settings = {**sampler.settings(), "seed": seed, "k": config.k, "include_gold": config.include_gold,
                 "model": model}
     identity = {"settings": settings, "config": cfg.config_hash(config), "n": len(samples),
-                "first": samples[0]["sample_id"] if samples else None}
+                "first": samples[0].sample_id if samples else None}
     done = _resume(partial, stamp, identity)
-    position = {s["sample_id"]: i for i, s in enumerate(samples)}
-    samples = [samples[i] for i in length_order([s["prompt"] for s in samples])]  # batches of similar lengths
+    position = {s.sample_id: i for i, s in enumerate(samples)}
+    samples = [samples[i] for i in length_order([as_dicts(s.prompt) for s in samples])]  # similar lengths together
     size = config.batch_size
     batches = range(0, len(samples), size)
     with open(partial, "a", encoding="utf-8") as f, tqdm(total=len(samples), desc="sample", unit="ctx",
@@ -87,12 +72,12 @@ def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], ou
             if batch_index < done:
                 continue
             chunk = samples[start:start + size]
-            replies = sampler.sample_batch([s["prompt"] for s in chunk], n_model, seed, batch_index,
+            replies = sampler.sample_batch([as_dicts(s.prompt) for s in chunk], n_model, seed, batch_index,
                                            config.max_resample)
             for sample, texts in zip(chunk, replies):
                 task = make_task(sample, texts, source=source, include_gold=config.include_gold,
                                  settings=settings, seed=seed, task_prefix=task_prefix)
-                f.write(json.dumps(task, ensure_ascii=False) + "\n")
+                f.write(json.dumps(task.to_json(), ensure_ascii=False) + "\n")
             f.write(json.dumps({"_batch_done": batch_index}) + "\n")  # a marker: the batch is complete
             f.flush()
             bar.update(len(chunk))

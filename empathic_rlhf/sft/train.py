@@ -23,6 +23,7 @@ from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..models.loading import ModelConfig
 from ..rundir import checkpoints_for, fingerprint, last_checkpoint
+from ..runtime import device_training_args
 from .config import SftConfig
 
 
@@ -60,8 +61,7 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
     checkpoints = checkpoints_for(out_dir / "checkpoints", {"seed": seed, "model": cfg.to_dict(model_config),
                                                             "sft": cfg.to_dict(config), "data": data})
     resume = last_checkpoint(checkpoints)
-    cuda = torch.cuda.is_available()
-    args = _sft_args(config, checkpoints, seed, cuda=cuda, resume=resume is not None)
+    args = _sft_args(config, checkpoints, seed, resume=resume is not None)
     trainer = _make_trainer(model, tokenizer, args, train_set, eval_set, config)
     print(f"[sft] {config.method} fine-tuning of {model_config.base_model}: {train_set.num_rows:,} train / "
           f"{eval_set.num_rows:,} valid samples" + (f"; resuming from {resume.name}" if resume else ""),
@@ -91,7 +91,7 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
     return metrics
 
 
-def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, cuda: bool, resume: bool):
+def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, resume: bool):
     from trl import SFTConfig
 
     return SFTConfig(
@@ -120,20 +120,10 @@ def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, cuda: bool, res
         report_to=list(config.report_to) or "none",
         seed=seed,
         data_seed=seed,
-        # CPU: bf16 matmuls are ~100x slower and checkpointing only costs time; on GPU use bf16 when supported.
-        bf16=cuda and _bf16_supported(),
-        gradient_checkpointing=False,
-        use_cpu=not cuda,
-        dataloader_num_workers=0,
+        **device_training_args(),
         completion_only_loss=True,
         save_only_model=False,
     )
-
-
-def _bf16_supported() -> bool:
-    import torch
-
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
 def _make_trainer(model, tokenizer, args, train_set, eval_set, config: SftConfig):
@@ -256,4 +246,5 @@ def _metrics(trainer, best_loss: float, seconds: float) -> dict:
         "valid_perplexity_after": _ppl(best_loss),
         "best_step": best_step,
         "evals": evals,
+        "train_log": [{"step": h["step"], "loss": round(h["loss"], 4)} for h in train_logs],
     }

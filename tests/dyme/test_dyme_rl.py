@@ -98,7 +98,7 @@ def test_dyme_predicts_a_long_reply_after_a_long_turn(dyme_dir):
 
 
 def replies_of(model_dir, k=6):
-    from empathic_rlhf.sample.sampler import sample_replies
+    from empathic_rlhf.generation.sampler import sample_replies
 
     return {t: sample_replies(str(model_dir), context=t, k=k, seed=1, max_new_tokens=8, temperature=1.0,
                               top_p=1.0) for t in LONG_TURNS}

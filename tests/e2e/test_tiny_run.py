@@ -18,6 +18,7 @@ TINY = [
     "--rl.num_generations=2", "--rl.max_completion_length=6", "--rl.max_prompts=8",
     "--dpo.max_steps=2", "--dpo.batch_size=4",
     "--evaluate.max_samples=4", "--evaluate.max_new_tokens=6", "--evaluate.models=[base,sft,rl,dpo]",
+    "--evaluate.bootstrap_resamples=200", "--evaluate.empathy=skip",
 ]
 
 
@@ -41,18 +42,32 @@ def test_every_stage_ran_and_recorded(tiny_run):
     for stage in ("sft", "reward", "rl", "dpo"):
         assert (run / stage / "model" / "config.json").is_file(), stage
     table = json.loads((run / "evaluate" / "table.json").read_text())
-    assert [r["model"] for r in table["rows"]][:4] == ["base", "sft", "rl", "dpo"]
-    assert all("reward_model" in r and "static_reward" in r for r in table["rows"][:5])  # gold replies too
+    assert [r["model"] for r in table["rows"]] == ["base", "sft", "rl", "dpo", "gold"]
+    for row in table["rows"]:  # gold replies too
+        assert {"reward_model", "static_reward"} <= set(row["metrics"]), row["model"]
+        assert row["metrics"]["reward_model"]["n"] == 4
+    assert table["baseline"] == "sft" and set(table["vs_baseline"]) == {"base", "rl", "dpo", "gold"}
+    assert (run / "reward" / "pairs" / "train.jsonl").is_file() and (run / "reward" / "pairs" / "heldout.jsonl").is_file()
 
 
 def test_report_renders_every_section(tiny_run):
     run, _ = tiny_run
     html = (run / "report.html").read_text()
-    for heading in ("Stages", "Evaluation (test split)", "Reward model (held-out pairs)", "Plots", "SFT loss",
-                    "RL reward per step", "RL KL per step and beta", "Reward vs KL", "Sample dialogues", "Config",
-                    "Smoke demo"):
+    for heading in ("Stages", "Evaluation (test split", "Paired on the same contexts", "Reward model (held-out pairs)",
+                    "Plots", "SFT loss", "RL reward per step", "RL KL per step and beta", "Reward vs KL",
+                    "Sample dialogues", "Config", "Smoke demo"):
         assert heading in html, heading
     assert html.count("<svg") >= 5 and "<script" not in html
+
+
+def test_each_report_plot_draws_the_series_it_names(tiny_run):
+    """Every named series of the SFT and reward plots has data (the SFT training loss was once never written)."""
+    from empathic_rlhf.report.build import plots_section
+
+    html = plots_section(tiny_run[0])
+    sft = html.split("<figcaption>SFT loss</figcaption>")[1].split("</figure>")[0]
+    assert ">validation loss</text>" in sft and ">training loss</text>" in sft
+    assert sft.count("<polyline") == 2 and "no data" not in sft
 
 
 def test_rerun_skips_everything(tiny_run, capsys):
@@ -78,10 +93,12 @@ def test_human_labels_stop_the_run_then_it_goes_on_from_them(tiny_run, tmp_path,
     tasks = [json.loads(line) for line in (copy / "sample" / "tasks.jsonl").read_text().splitlines()]
     labels = [{"task_id": t["task_id"], "annotator": f"ann{a}", "source": "human", "outcome": "best",
                "best": t["candidates"][a % len(t["candidates"])]["cand_id"]} for t in tasks for a in range(2)]
-    write_jsonl(copy / "labels" / "labels.jsonl", labels)
+    write_jsonl(copy / "label" / "labels.jsonl", labels)
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "[prepare] up to date" in err and "[sft] up to date" in err and "[reward] running" in err
     metrics = json.loads((copy / "reward" / "metrics.json").read_text())
-    assert metrics["heldout"]["sources"] == {"human": metrics["pairs"]["test"]} or metrics["pairs"]["test"] == 0
+    heldout = [json.loads(line) for line in (copy / "reward" / "pairs" / "heldout.jsonl").read_text().splitlines()]
+    assert metrics["pairs"]["test"] == len(heldout) > 0
+    assert metrics["heldout"]["sources"] == {"human": len(heldout)}
     assert set(metrics["heldout"]["by_agreement"]) <= {"split", "unanimous", "single"}

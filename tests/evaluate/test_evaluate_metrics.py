@@ -7,8 +7,11 @@ from types import SimpleNamespace
 import pytest
 
 from empathic_rlhf.cli import main
-from empathic_rlhf.evaluate.metrics import average_length, bleu, distinct_n, perplexity, reply_nll, words
-from empathic_rlhf.evaluate.run import markdown_table, resolve_models
+from empathic_rlhf.evaluate.reply_metrics import (average_length, bleu, bleu_of, bleu_statistics, distinct_n,
+                                                  distinct_of, ngrams, perplexity, reply_nll, words)
+from empathic_rlhf.evaluate.run import resolve_models
+from empathic_rlhf.evaluate.table import markdown_table
+from empathic_rlhf.records import Sample
 
 
 def test_distinct_n_and_length_by_hand():
@@ -45,21 +48,27 @@ class Uniform:
         return SimpleNamespace(logits=torch.zeros(*input_ids.shape, self.vocab))
 
 
-FIREWORKS_SAMPLE = {
-    "sample_id": "hit:0_conv:1#2",
+FIREWORKS = {
+    "sample_id": "hit:0_conv:1#2", "conv_id": "hit:0_conv:1",
     "prompt": [{"role": "user", "content": "I remember going to see the fireworks with my best friend."}],
     "completion": [{"role": "assistant", "content": "Was this a friend you were in love with?"}],
 }
+FIREWORKS_SAMPLE = Sample(**FIREWORKS)
+
+
+def sample(**changes) -> Sample:
+    return Sample.model_validate({**FIREWORKS, **changes})
 
 
 def test_perplexity_counts_reply_tokens_only(gpt2_tokenizer):
     model = Uniform(len(gpt2_tokenizer))
-    samples = [FIREWORKS_SAMPLE, {**FIREWORKS_SAMPLE, "completion": [{"role": "assistant", "content": "Oh no."}]}]
+    samples = [FIREWORKS_SAMPLE, sample(completion=[{"role": "assistant", "content": "Oh no."}])]
     assert perplexity(model, gpt2_tokenizer, samples, batch_size=1) == pytest.approx(len(gpt2_tokenizer))
-    total, count = reply_nll(model, gpt2_tokenizer, samples, batch_size=2)
+    nlls, counts = reply_nll(model, gpt2_tokenizer, samples, batch_size=2)
+    total, count = sum(nlls), sum(counts)
     reply_tokens = [len(gpt2_tokenizer(" " + t, add_special_tokens=False)["input_ids"]) + 1  # + <EOT>
                     for t in ("Was this a friend you were in love with?", "Oh no.")]
-    assert count == sum(reply_tokens)
+    assert counts == reply_tokens
     assert total == pytest.approx(count * math.log(len(gpt2_tokenizer)), rel=1e-5)
 
 
@@ -67,7 +76,7 @@ def test_perplexity_of_a_real_model_does_not_depend_on_batching(tiny_gpt2_dir):
     from empathic_rlhf.models.loading import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(str(tiny_gpt2_dir))
-    samples = [FIREWORKS_SAMPLE, {**FIREWORKS_SAMPLE, "prompt": [{"role": "user", "content": "Hi"}]}]
+    samples = [FIREWORKS_SAMPLE, sample(prompt=[{"role": "user", "content": "Hi"}])]
     one = perplexity(model, tokenizer, samples, batch_size=1)
     assert perplexity(model, tokenizer, samples, batch_size=2) == pytest.approx(one, rel=1e-4)
 
@@ -79,19 +88,43 @@ def test_models_are_named_and_resolved(tmp_path):
         ("base", "smollm2-135m"), ("sft", str(tmp_path / "sft" / "model")), ("mine", "/x/y")]  # no rl model yet
 
 
-def test_evaluate_stage_writes_markdown_and_json_side_by_side(tmp_path, small_data_dir, tiny_gpt2_dir):
+def test_bleu_from_sentence_statistics_equals_sacrebleu_corpus_bleu():
+    hyps = ["the cat sat on the mat", "a dog barked loudly at night", "hello there", "i am so sorry"]
+    refs = ["the cat is on the mat", "the dog barked at night", "hi there friend", "i am sorry to hear that"]
+    stats = bleu_statistics(hyps, refs)
+    assert bleu_of(stats) == pytest.approx(bleu(hyps, refs), abs=1e-9)
+    assert bleu_of(stats[[0, 2]]) == pytest.approx(bleu([hyps[0], hyps[2]], [refs[0], refs[2]]), abs=1e-9)
+
+
+def test_distinct_of_gram_lists_matches_distinct_n():
+    texts = ["a b a b", "a c", "c c c"]
+    for n in (1, 2):
+        assert distinct_of([ngrams(t, n) for t in texts]) == pytest.approx(distinct_n(texts, n))
+
+
+def test_evaluate_stage_writes_intervals_and_paired_differences(tmp_path, small_data_dir, tiny_gpt2_dir):
     args = ["evaluate", "--runs-dir", str(tmp_path), "--name", "t", "--data-dir", str(small_data_dir),
             "--base-model", str(tiny_gpt2_dir), f"--evaluate.models=[base,again={tiny_gpt2_dir}]",
-            "--evaluate.max_new_tokens=6"]
+            "--evaluate.max_new_tokens=6", "--evaluate.baseline=base", "--evaluate.bootstrap_resamples=200",
+            "--evaluate.empathy=skip"]
     assert main(args) == 0
     out = tmp_path / "t" / "evaluate"
     table = json.loads((out / "table.json").read_text())
-    rows = {r["model"]: r for r in table["rows"]}
-    assert set(rows) == {"base", "again", "gold replies"} and rows["base"]["samples"] == 3
-    assert rows["base"]["perplexity"] == rows["again"]["perplexity"]  # the same model, twice
-    assert rows["gold replies"]["avg_length"] > 0 and table["ed_paper"][1]["bleu"] == 6.27
+    rows = {r["model"]: r["metrics"] for r in table["rows"]}
+    assert set(rows) == {"base", "again", "gold"} and table["n_contexts"] == 3
+    assert rows["base"]["perplexity"]["mean"] == rows["again"]["perplexity"]["mean"]  # the same model, twice
+    for name in ("static_reward", "length", "bleu", "distinct_1"):
+        m = rows["base"][name]
+        assert m["n"] == 3 and m["lo"] <= m["mean"] <= m["hi"]
+    same = table["vs_baseline"]["again"]  # greedy decoding: the same model gives the same replies
+    assert same["static_reward"]["diff"] == 0 and same["static_reward"]["p"] == 1.0
+    assert same["bleu"]["diff"] == 0 and same["bleu"]["lo"] == 0 and same["bleu"]["hi"] == 0
+    assert "perplexity" not in rows["gold"] and rows["gold"]["length"]["mean"] > 0
     md = (out / "table.md").read_text()
-    assert md == markdown_table(table) and "| base |" in md and "21.24" in md
+    assert md == markdown_table(table) and "| base |" in md and "21.24" in md and "model − base" in md
     lines = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
-    assert len(lines) == 3 and {"gold", "base", "again"} <= set(lines[0])
-    assert lines[0]["base"] == lines[0]["again"]  # greedy decoding: same model, same reply
+    assert len(lines) == 3 and set(lines[0]["replies"]) == {"base", "again"} and lines[0]["gold"]
+    assert lines[0]["replies"]["base"] == lines[0]["replies"]["again"]
+    assert lines[0]["prompt"][-1]["role"] == "user"
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert len(scores) == 9 and {"sample_id", "model", "static_reward", "length"} <= set(scores[0])

@@ -4,7 +4,8 @@ import pytest
 
 from empathic_rlhf.errors import EmpathicError
 from empathic_rlhf.models.loading import load_model_and_tokenizer, resolve_model_path
-from empathic_rlhf.models.reply import generate_reply
+from empathic_rlhf.generation.config import SamplingConfig
+from empathic_rlhf.generation.sampler import Sampler, TransformersBackend
 
 
 def test_hub_id_offline_fails_fast_with_advice(monkeypatch, tmp_path):
@@ -28,8 +29,8 @@ def test_local_gpt2_gets_the_seed_format_and_generates(tiny_gpt2_dir):
     assert tokenizer.eos_token == "<EOT>" and "<SOC>" in tokenizer.get_vocab()
     assert model.get_input_embeddings().num_embeddings == len(tokenizer)
     assert model.generation_config.eos_token_id == tokenizer.convert_tokens_to_ids("<EOT>")
-    reply = generate_reply(model, tokenizer, [{"role": "user", "content": "Hi, how are you?"}], max_new_tokens=5,
-                           do_sample=False)
+    greedy = SamplingConfig(temperature=0.0, max_new_tokens=5)
+    reply = Sampler(TransformersBackend(model, tokenizer), greedy).reply([{"role": "user", "content": "Hi, how are you?"}])
     assert isinstance(reply, str)
     # Saved and reloaded, the tokenizer keeps format and template (later stages load it from disk).
     tokenizer.save_pretrained(tiny_gpt2_dir / "reloaded")
@@ -46,6 +47,7 @@ def test_embedded_smollm2_loads_from_cache_and_answers():
     model, tokenizer = load_model_and_tokenizer("smollm2-135m")
     assert sum(p.numel() for p in model.parameters()) == 134_515_008
     assert tokenizer.chat_template and tokenizer.eos_token == "<|im_end|>"
-    reply = generate_reply(model, tokenizer, [{"role": "user", "content": "I finally got the job I wanted!"}],
-                           max_new_tokens=20, do_sample=False)
+    greedy = SamplingConfig(temperature=0.0, max_new_tokens=20)
+    reply = Sampler(TransformersBackend(model, tokenizer), greedy).reply(
+        [{"role": "user", "content": "I finally got the job I wanted!"}])
     assert len(reply.split()) >= 5 and "<|im_end|>" not in reply

@@ -4,7 +4,7 @@ stopping at different steps, and the same sampling distribution (temperature, to
 import pytest
 import torch
 
-from empathic_rlhf.sample.decoding import (
+from empathic_rlhf.generation.decoding import (
     NUCLEUS_PROBE,
     DecodingParams,
     _next_tokens,

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from empathic_rlhf.cli import main
-from empathic_rlhf.sample.config import SampleConfig, SamplingConfig
-from empathic_rlhf.sample.sampler import Sampler, TransformersBackend, sample_replies
+from empathic_rlhf.generation.config import SamplingConfig
+from empathic_rlhf.sample.config import SampleConfig
+from empathic_rlhf.generation.sampler import Sampler, TransformersBackend, sample_replies
 
 CONTEXTS = [
     [{"role": "user", "content": "I finally got the job I wanted!"}],
@@ -110,8 +111,11 @@ def test_sample_stage_writes_valid_tasks_deterministically(tmp_path, small_data_
     # batches go by prompt length, the file keeps the order of the samples
     assert [t["sampling"]["sample_id"] for t in tasks] == [s["sample_id"] for s in prepared][:4]
     first = tasks[0]
-    assert set(first) == {"task_id", "kind", "conv_id", "emotion", "situation", "history", "candidates", "sampling"}
+    assert set(first) == {"task_id", "kind", "conv_id", "emotion", "situation", "prompt", "history", "gold",
+                          "candidates", "answer", "sampling", "round"}
     assert first["kind"] == "policy-samples" and first["conv_id"] == "hit:0_conv:1"
+    assert first["prompt"] == prepared[0]["prompt"]  # exactly as π saw it
+    assert first["gold"] == "Was this a friend you were in love with, or just a best friend?"
     assert first["history"] == [{"role": "speaker", "text": "I remember going to see the fireworks with my best "
                                  "friend. It was the first time we ever spent time alone together. Although there "
                                  "was a lot of people, we felt like the only people in the world."}]
@@ -119,15 +123,14 @@ def test_sample_stage_writes_valid_tasks_deterministically(tmp_path, small_data_
         cands = task["candidates"]
         assert [c["cand_id"] for c in cands] == ["A", "B", "C", "D"]
         assert len({c["text"] for c in cands}) == 4
-        assert sorted(c["source"] for c in cands) == ["gold", "sft", "sft", "sft"] or \
-            sorted(c["source"] for c in cands).count("gold") == 1
+        assert sorted(c["source"] for c in cands) == ["gold", *[tiny_gpt2_dir.name] * 3]
         assert task["sampling"]["temperature"] == 0.7 and task["sampling"]["top_p"] == 0.9
         assert task["sampling"]["seed"] == 0 and task["sampling"]["k"] == 4
     gold = next(c for c in first["candidates"] if c["source"] == "gold")
     assert gold["text"] == "Was this a friend you were in love with, or just a best friend?"
-    from empathic_rlhf.feedback.tasks import check_task  # the labelling app's own validator
+    from empathic_rlhf.records import Task, parse_record  # the record every stage and the labelling app read
 
-    assert all(check_task(t) is None for t in tasks)
+    assert [parse_record(Task, t).task_id for t in tasks] == [t["task_id"] for t in tasks]
 
     again = tmp_path / "again"
     assert main(sample_args(again, small_data_dir, tiny_gpt2_dir, "--sample.k=4", "--sample.include_gold=true")) == 0

@@ -1,0 +1,147 @@
+"""Automatic metrics of replies: perplexity of gold replies under a model, BLEU, distinct-n, average length.
+
+- perplexity: exp(total NLL of the reply tokens / number of reply tokens), the prompt masked out exactly as TRL's
+  SFT masks it (the prompt rendered with the generation prompt is a prefix of prompt + reply), so the number is
+  comparable with ``sft``'s validation perplexity. Different tokenizers give different perplexities: compare
+  models that share one.
+- BLEU: sacrebleu's corpus BLEU (13a tokenisation), one reference per reply.
+- distinct-n (Li et al. 2016): distinct n-grams / all n-grams over all generated replies (corpus level).
+- length: mean number of words (the same word tokenisation as distinct-n).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..records import Sample, as_dicts
+
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks: ``"I'm fine!"`` -> ``["i", "'", "m", "fine", "!"]``."""
+    return WORD.findall(text.lower())
+
+
+def distinct_n(texts: list[str], n: int) -> float:
+    """Distinct n-grams over all n-grams in ``texts`` (0.0 when there are none)."""
+    grams = [tuple(ws[i:i + n]) for ws in map(words, texts) for i in range(len(ws) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def average_length(texts: list[str]) -> float:
+    return sum(len(words(t)) for t in texts) / len(texts) if texts else 0.0
+
+
+def bleu(hypotheses: list[str], references: list[str]) -> float:
+    """Corpus BLEU (sacrebleu, 0-100) of ``hypotheses`` against one reference each."""
+    import sacrebleu
+
+    return sacrebleu.corpus_bleu(hypotheses, [references]).score
+
+
+def bleu_statistics(hypotheses: list[str], references: list[str]) -> np.ndarray:
+    """Per hypothesis, BLEU's sufficient statistics ``[4 matches, 4 totals, sys_len, ref_len]`` (sacrebleu).
+
+    Corpus BLEU of any subset is then :func:`bleu_of` of the summed rows -- exactly sacrebleu's corpus BLEU (same
+    tokenisation, same 'exp' smoothing), at the cost of one sum instead of re-tokenising, which makes bootstrap
+    intervals over contexts affordable (0.75 s per corpus_score call for 900 replies vs ~0 for a sum).
+    """
+    import warnings
+
+    from sacrebleu.metrics import BLEU
+
+    scorer = BLEU()
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "enable effective_order for sentence-level BLEU": we only want counts
+        for hypothesis, reference in zip(hypotheses, references):
+            s = scorer.sentence_score(hypothesis, [reference])
+            rows.append([*s.counts, *s.totals, s.sys_len, s.ref_len])
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 10)
+
+
+def bleu_of(statistics: np.ndarray) -> float:
+    """Corpus BLEU (0-100) from rows of :func:`bleu_statistics`."""
+    from sacrebleu.metrics import BLEU
+
+    total = statistics.sum(axis=0)
+    return BLEU.compute_bleu(total[:4].tolist(), total[4:8].tolist(), int(total[8]), int(total[9]),
+                             smooth_method="exp").score
+
+
+def ngrams(text: str, n: int) -> list[tuple[str, ...]]:
+    ws = words(text)
+    return [tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)]
+
+
+def distinct_of(gram_lists: list[list[tuple]]) -> float:
+    """Distinct n-grams over all n-grams of several replies (corpus level; 0.0 when there are none)."""
+    total = sum(len(g) for g in gram_lists)
+    return len({g for grams in gram_lists for g in grams}) / total if total else 0.0
+
+
+def reply_token_ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
+    """Token ids of prompt + reply and the number of prompt tokens (the reply is the rest)."""
+    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)
+    full_ids = tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)
+    prompt_ids, full_ids = prompt_ids["input_ids"], full_ids["input_ids"]
+    if full_ids[:len(prompt_ids)] != prompt_ids:  # a template that re-renders the prompt: fall back to the length
+        return full_ids, _common_prefix(prompt_ids, full_ids)
+    return full_ids, len(prompt_ids)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def reply_nll(model, tokenizer, samples: list[Sample], batch_size: int = 16, progress: bool = False
+              ) -> tuple[list[float], list[int]]:
+    """Per sample: the negative log-likelihood (nats) of its gold reply's tokens and their number."""
+    import torch
+    from tqdm import tqdm
+
+    rows = [reply_token_ids(tokenizer, as_dicts(s.prompt), as_dicts(s.completion)) for s in samples]
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))  # similar lengths together: less padding
+    nlls, counts = [0.0] * len(rows), [0] * len(rows)
+    model.eval()
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    batches = range(0, len(order), batch_size)
+    for start in tqdm(batches, desc="perplexity", unit="batch", disable=not progress):
+        chunk = order[start:start + batch_size]
+        width = max(len(rows[i][0]) for i in chunk)
+        input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(chunk), width), dtype=torch.long)
+        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
+        for r, i in enumerate(chunk):  # right padding: positions start at 0 for every row
+            ids, n_prompt = rows[i]
+            input_ids[r, :len(ids)] = torch.tensor(ids)
+            attention[r, :len(ids)] = 1
+            labels[r, n_prompt:len(ids)] = torch.tensor(ids[n_prompt:])
+        with torch.inference_mode():
+            logits = model(input_ids=input_ids.to(model.device),
+                           attention_mask=attention.to(model.device)).logits.float()
+        targets = labels[:, 1:].to(logits.device)  # token t is predicted from position t-1
+        nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), targets, ignore_index=-100,
+                                                reduction="none").sum(-1)
+        for r, i in enumerate(chunk):
+            nlls[i], counts[i] = float(nll[r]), int((targets[r] != -100).sum())
+    return nlls, counts
+
+
+def perplexity(model, tokenizer, samples: list[Sample], batch_size: int = 16, progress: bool = False) -> float:
+    """exp(mean NLL per reply token) of the gold replies of ``samples``."""
+    nlls, counts = reply_nll(model, tokenizer, samples, batch_size, progress)
+    return corpus_perplexity(nlls, counts)
+
+
+def corpus_perplexity(nlls, counts) -> float:
+    """exp(total NLL / total tokens): every token weighs the same, as in ``sft``'s validation perplexity."""
+    total = sum(counts)
+    return math.exp(sum(nlls) / total) if total else float("nan")

@@ -1,7 +1,0 @@
-"""``python -m empathic_rlhf.feedback serve|import|invite|...`` (same as ``empathic label ...``)."""
-
-import sys
-
-from .commands import main
-
-sys.exit(main())

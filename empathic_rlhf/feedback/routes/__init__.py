@@ -1,1 +1,0 @@
-"""HTTP routes: thin wrappers around ``assign.py`` (annotators) and ``report.py`` / ``export.py`` (admin)."""

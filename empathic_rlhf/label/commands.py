@@ -1,0 +1,245 @@
+"""``empathic label ...``: serve the app, import tasks, invite people, export, terminal mode, compare, report.
+
+Every subcommand takes ``--name`` / ``--runs-dir`` (where the run directory is) or ``--db URL``, ``--config``
+(a YAML file whose ``label:`` section sets LabelConfig) and ``--label.key=value`` overrides.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EmpathicError
+
+
+def _common(parser) -> None:
+    parser.add_argument("--name", default="demo", help="Run name (default: demo).")
+    parser.add_argument("--runs-dir", default="runs", help="Folder of run directories (default: runs).")
+    parser.add_argument("--db", help="SQLAlchemy URL of the label DB (default sqlite:///<runs>/<name>/label/"
+                                     "label.db; PostgreSQL: postgresql+psycopg://user:pw@host/db).")
+    parser.add_argument("--config", help="YAML file; its `label:` section sets LabelConfig fields.")
+
+
+def label_config(args, overrides):
+    """LabelConfig from defaults < the --config YAML's ``label:`` section < explicit flags < --label.key=value."""
+    from .. import config as cfg
+    from .config import LabelConfig
+
+    flags = {k: getattr(args, k) for k in ("host", "port") if getattr(args, k, None) is not None}
+    if args.db:
+        flags["db"] = args.db
+    config = cfg.load_section(LabelConfig, "label", config_file=args.config, overrides=overrides, options=flags)
+    if not config.db:
+        config.db = f"sqlite:///{Path(args.runs_dir) / args.name / 'label' / 'label.db'}"
+    return config
+
+
+def labels_dir(args) -> Path:
+    return Path(args.runs_dir) / args.name / "label"
+
+
+def _store(config):
+    from .db import Store
+
+    return Store(config.db, synchronous=config.sqlite_synchronous, wait_s=config.db_wait_seconds)
+
+
+def _base_url(config) -> str:
+    return config.public_url or f"http://{config.host}:{config.port}"
+
+
+def _serve(args, overrides) -> int:
+    import secrets
+
+    import uvicorn
+
+    from .app import create_app
+    from .auth import invite, join_url
+
+    config = label_config(args, overrides)
+    store = _store(config)
+    if args.admin_link:
+        name = f"admin-{secrets.token_hex(3)}"
+        print(f"admin page: {join_url(_base_url(config), invite(store, name, admin=True), admin=True)}")
+    print(f"serving {config.db} on {_base_url(config)} (Ctrl-C to stop)")
+    app = create_app(store, config)
+    app.state.reports.start()  # the statistics worker imports its libraries while the server starts
+    # keep-alive 75 s: annotators pause for seconds between labels; reusing the connection saves a handshake each
+    uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level,
+                access_log=False, timeout_keep_alive=75)
+    return 0
+
+
+def _import(args, overrides) -> int:
+    from .tasks import import_tasks
+
+    config = label_config(args, overrides)
+    store = _store(config)
+    paths = args.tasks or [str(Path(args.runs_dir) / args.name / "sample" / "tasks.jsonl")]
+    for path in paths:
+        r = import_tasks(store, path, config)
+        print(f"{path}: {r.added} added, {r.unchanged} already there"
+              + (f", {r.differing} differ from the stored version (kept the stored one)" if r.differing else ""))
+    return 0
+
+
+def _invite(args, overrides) -> int:
+    from .auth import invite, join_url
+
+    config = label_config(args, overrides)
+    token = invite(_store(config), args.annotator, admin=args.admin, rotate=args.rotate)
+    # an admin token opens only the admin page: an admin who also labels gets a second, annotator invite
+    print(join_url(_base_url(config), token, admin=args.admin))
+    return 0
+
+
+def _revoke(args, overrides) -> int:
+    from .auth import revoke
+
+    print(revoke(_store(label_config(args, overrides)), args.annotator, admin_only=args.admin_only))
+    return 0
+
+
+def _delete(args, overrides) -> int:
+    from .auth import delete
+
+    print(delete(_store(label_config(args, overrides)), args.annotator))
+    return 0
+
+
+def _export(args, overrides) -> int:
+    from .export import export
+
+    config = label_config(args, overrides)
+    out = Path(args.out) if args.out else labels_dir(args)
+    counts = export(_store(config), out)
+    print(f"{out}: {counts['labels']} labels, {counts['pairs']} pairs, {counts['tasks']} tasks "
+          f"({counts['ties_and_skips']} ties/all bad/skips and {counts['evaluation_only']} model-comparison "
+          "labels give no pairs)")
+    return 0
+
+
+def _terminal(args, overrides) -> int:
+    from .terminal import run_terminal
+
+    config = label_config(args, overrides)
+    return run_terminal(_store(config), config, args.annotator)
+
+
+def _report(args, overrides) -> int:
+    import json
+
+    from .progress import format_stats, stats
+
+    st = stats(_store(label_config(args, overrides)))
+    print(json.dumps(st, indent=2) if args.json else format_stats(st))
+    return 0
+
+
+def _compare_build(args, overrides) -> int:
+    from ..config import reject_overrides
+    from .compare import build_tasks
+
+    reject_overrides(overrides, "label compare build")
+    run = Path(args.runs_dir) / args.name
+    evaluation = args.evaluation or run / "evaluate" / "samples.jsonl"
+    out = args.out or run / "label" / "compare_tasks.jsonl"
+    n = build_tasks(evaluation, out, baseline=args.baseline, models=args.models, seed=args.seed)
+    print(f"{out}: {n} model-comparison tasks (each against {args.baseline}); "
+          f"load them with `empathic label import {out}`")
+    return 0
+
+
+def _compare_report(args, overrides) -> int:
+    import json
+
+    from .compare import format_report, report
+
+    rows = report(_store(label_config(args, overrides)))
+    print(json.dumps(rows, indent=2) if args.json else format_report(rows))
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    label = subparsers.add_parser("label", help="Human feedback: web app, terminal mode, import/export, reports.")
+    sub = label.add_subparsers(dest="label_command", metavar="<label command>", required=True)
+
+    p = sub.add_parser("serve", help="Start the labelling web app.")
+    _common(p)
+    p.add_argument("--host", help="Listen address (default 127.0.0.1).")
+    p.add_argument("--port", type=int, help="Port (default 8765).")
+    p.add_argument("--admin-link", action="store_true", help="Create a fresh admin and print its link.")
+    p.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning).")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("import", help="Load comparison tasks (idempotent: re-importing adds nothing).")
+    _common(p)
+    p.add_argument("tasks", nargs="*", help="Task JSONL files (default <run>/sample/tasks.jsonl).")
+    p.set_defaults(func=_import)
+
+    p = sub.add_parser("invite", help="Create an annotator and print their secret invite link.")
+    _common(p)
+    p.add_argument("annotator", help="Annotator name.")
+    p.add_argument("--admin", action="store_true", help="An admin: the link opens the admin page (only).")
+    p.add_argument("--rotate", action="store_true", help="Issue a new link for an existing annotator.")
+    p.add_argument("--host", help="Host of the printed link (default: the label config's host).")
+    p.add_argument("--port", type=int, help="Port of the printed link (default: the label config's port).")
+    p.set_defaults(func=_invite)
+
+    p = sub.add_parser("revoke", help="Make a person's link stop working (labels kept), or drop admin rights.")
+    _common(p)
+    p.add_argument("annotator", help="Annotator name.")
+    p.add_argument("--admin-only", action="store_true", help="Only drop admin rights; the link keeps working.")
+    p.set_defaults(func=_revoke)
+
+    p = sub.add_parser("delete", help="Remove a person who has no labels (their reservations are released).")
+    _common(p)
+    p.add_argument("annotator", help="Annotator name.")
+    p.set_defaults(func=_delete)
+
+    p = sub.add_parser("export", help="Write labels.jsonl, pairs.jsonl and tasks.jsonl.")
+    _common(p)
+    p.add_argument("--out", help="Folder (default <run>/label).")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("terminal", help="Label in the terminal (same tasks and database as the web app).")
+    _common(p)
+    p.add_argument("--annotator", required=True, help="Your name (created on first use).")
+    p.set_defaults(func=_terminal)
+
+    p = sub.add_parser("report", help="Progress, speed, gold accuracy, agreement and position bias.")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    p.set_defaults(func=_report)
+
+    cmp_parser = sub.add_parser("compare", help="Model comparison: build pairwise tasks, or report the results.")
+    cmp_sub = cmp_parser.add_subparsers(dest="compare_command", metavar="<build|report>", required=True)
+    p = cmp_sub.add_parser("build", help="Pairwise tasks (each model vs a baseline) from an evaluation's samples.")
+    p.add_argument("--name", default="demo", help="Run name (default: demo).")
+    p.add_argument("--runs-dir", default="runs", help="Folder of run directories (default: runs).")
+    p.add_argument("--evaluation", help="evaluate's samples.jsonl (default <run>/evaluate/samples.jsonl).")
+    p.add_argument("--baseline", default="sft", help="The model every other is compared with (default sft, π).")
+    p.add_argument("--models", nargs="+", help="Models to compare (default: all but the baseline; `gold` = the "
+                                               "dataset's own reply).")
+    p.add_argument("--seed", type=int, default=0, help="Seed of the A/B order (default 0).")
+    p.add_argument("--out", help="Task JSONL to write (default <run>/label/compare_tasks.jsonl).")
+    p.set_defaults(func=_compare_build)
+    p = cmp_sub.add_parser("report", help="Per criterion: win rate (ties excluded), n, binomial p, Wilson CI.")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    p.set_defaults(func=_compare_report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m empathic_rlhf.label <label command>``: the label commands without the rest of the CLI
+    (used by the load benchmark and the tests to start a server in its own process)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m empathic_rlhf.label")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args, overrides = parser.parse_known_args(["label", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args, overrides) or 0)
+    except EmpathicError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,58 @@
+"""The one config of the labelling stage; every field documents itself here (shown by ``empathic label --help``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CRITERIA = ("empathy", "relevance", "fluency")
+
+
+@dataclass
+class LabelConfig:
+    db: str = field(default="", metadata={
+        "help": "SQLAlchemy URL of the label database; empty means sqlite:///runs/<run>/label/label.db. "
+                "PostgreSQL works too, e.g. postgresql+psycopg://user:pw@host/db."})
+    host: str = field(default="127.0.0.1", metadata={"help": "Address `label serve` listens on (0.0.0.0 for a LAN)."})
+    port: int = field(default=8765, metadata={"help": "Port `label serve` listens on."})
+    public_url: str = field(default="", metadata={
+        "help": "Base URL printed in invite links; empty means http://<host>:<port>."})
+    overlap: int = field(default=1, metadata={"help": "Distinct annotators per ordinary task."})
+    calibration_overlap: int = field(default=3, metadata={
+        "help": "Distinct annotators per calibration task (the subset used to measure agreement)."})
+    calibration_fraction: float = field(default=0.1, metadata={
+        "help": "Share of imported tasks chosen (by a stable hash of task_id) as calibration tasks; served first."})
+    gold_fraction: float = field(default=0.05, metadata={
+        "help": "Chance that the next task is a gold task (one imported with a known `answer`) not yet seen."})
+    criteria: list[str] = field(default_factory=lambda: list(CRITERIA), metadata={
+        "help": "Rating criteria shown (subset of empathy, relevance, fluency); empty list hides ratings."})
+    ratings_required: bool = field(default=False, metadata={
+        "help": "Whether a best-reply label must carry a 1-5 rating for every criterion of the chosen reply."})
+    rate_all: bool = field(default=False, metadata={
+        "help": "Rate every candidate instead of only the chosen one (model-comparison tasks always rate all)."})
+    show_situation: bool = field(default=True, metadata={
+        "help": "Show the speaker's situation text above the dialogue (annotators can still toggle it)."})
+    reservation_minutes: float = field(default=30.0, metadata={
+        "help": "An unlabelled assignment older than this is released so another annotator can take the task."})
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = field(default="NORMAL", metadata={
+        "help": "SQLite durability. NORMAL (WAL): a killed server process loses no committed label; a power cut or "
+                "OS crash may lose the last few. FULL: fsync at every commit, safe against power loss, ~2 ms slower "
+                "per label."})
+    db_wait_seconds: float = field(default=5.0, metadata={
+        "help": "Longest a request waits for the database (another process holding SQLite's write lock, a busy "
+                "pool, a PostgreSQL row lock); past it the request fails with 503 and the page asks to retry."})
+    admin_refresh_seconds: float = field(default=10.0, metadata={
+        "help": "The admin page's statistics are computed at most once per this many seconds and shared by "
+                "every admin poll, so watching the dashboard does not slow annotators down."})
+
+    def __post_init__(self):
+        unknown = [c for c in self.criteria if c not in CRITERIA]
+        if unknown:
+            raise ValueError(f"criteria: unknown {unknown}, choose from {list(CRITERIA)}")
+        if not 0.1 <= self.db_wait_seconds <= 120 or self.admin_refresh_seconds < 0:
+            raise ValueError("db_wait_seconds must lie in [0.1, 120] and admin_refresh_seconds be >= 0")
+        if self.overlap < 1 or self.calibration_overlap < 1:
+            raise ValueError("overlap and calibration_overlap must be at least 1")
+        for name in ("calibration_fraction", "gold_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1]")

@@ -1,0 +1,124 @@
+"""Helpers shared by the labelling tests (a module name no other test folder uses)."""
+
+from __future__ import annotations
+
+import json
+
+
+def make_tasks(n: int, *, k: int = 3, prefix: str = "t", kind: str = "policy-samples", gold: dict | None = None):
+    """``n`` records.Task objects (as JSON) with ``k`` candidates each; ``gold`` maps task index -> the index of the
+    known best candidate (the task's ``answer``)."""
+    tasks = []
+    for i in range(n):
+        record = {
+            "task_id": f"{prefix}{i}", "kind": kind, "conv_id": f"hit:{i}_conv:{i}", "emotion": "sad",
+            "situation": f"My dog {i} died last week.",
+            "prompt": [{"role": "system", "content": "Emotion: sad."}, {"role": "user", "content": f"My dog {i} died."}],
+            "history": [{"role": "speaker", "text": f"My dog {i} died."}],
+            "candidates": [{"cand_id": f"c{j}", "text": f"reply {j} to {i}", "source": "policy"} for j in range(k)],
+            "sampling": {"temperature": 1.0},
+        }
+        if gold and i in gold:
+            record["answer"] = f"c{gold[i]}"
+        tasks.append(record)
+    return tasks
+
+
+def request(**fields):
+    """A LabelRequest from keyword fields (what the page would post)."""
+    from empathic_rlhf.label.requests import LabelRequest
+
+    return LabelRequest.model_validate(fields, strict=False)
+
+
+def write_tasks(path, tasks) -> str:
+    path.write_text("".join(json.dumps(t) + "\n" for t in tasks), encoding="utf-8")
+    return str(path)
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def hammer(store, cfg, n_annotators: int = 8) -> dict:
+    """Annotators in parallel threads claim and label until nothing is left; returns what was stored."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from empathic_rlhf.label import assign
+    from empathic_rlhf.label.auth import invite
+    from empathic_rlhf.label.models import Annotator, Assignment, Label, Task
+
+    for i in range(n_annotators):
+        invite(store, f"h{i}")
+    with store.tx() as s:
+        ids = list(s.scalars(select(Annotator.id).where(Annotator.name.like("h%"))))
+    errors = []
+
+    def work(aid):
+        try:
+            while True:
+                with store.tx() as s:
+                    found = assign.next_assignment(s, aid, cfg)
+                    if found is None:
+                        return
+                    a, task = found
+                    assign.submit(s, aid, request(assignment_id=a.id, task_id=task.task_id, outcome="tie"), cfg)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(aid,)) for aid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.tx() as s:
+        per_task = dict(s.execute(select(Task.task_id, func.count(Label.id)).outerjoin(Label, Label.task_id == Task.id)
+                                  .group_by(Task.task_id)).all())
+        quota = dict(s.execute(select(Task.task_id, Task.quota)).all())
+        pairs = s.execute(select(Assignment.task_id, Assignment.annotator_id)).all()
+        remaining = list(s.scalars(select(Task.remaining)))
+    return {"errors": errors, "per_task": per_task, "quota": quota, "dup_pairs": len(pairs) - len(set(pairs)),
+            "remaining": remaining}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``python -m empathic_rlhf.label serve`` in its own process on loopback, as a user would start it."""
+
+    def __init__(self, db_url: str, *overrides: str):
+        self.db_url, self.overrides, self.port, self.proc = db_url, overrides, free_port(), None
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        import subprocess
+        import sys
+
+        import httpx
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "empathic_rlhf.label", "serve", "--db", self.db_url,
+                                      "--port", str(self.port), *self.overrides],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(600):  # wait for the port to answer (or the process to die), at most ~60 s
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                httpx.get(f"{self.base}/guidelines", timeout=1.0)
+                return self
+            except httpx.TransportError:
+                import time
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

@@ -1,0 +1,41 @@
+"""The ``empathy`` component (EPITOME scorer) and the config's list of components."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from empathic_rlhf.rl.config import RlConfig
+from empathic_rlhf.rl.rewards import empathy_reward_fn
+
+
+def test_empathy_component_scores_history_and_reply_with_the_epitome_scorer(monkeypatch):
+    calls = []
+
+    def load_empathy_scorer():
+        def scorer(histories, replies):
+            calls.append((histories, replies))
+            # a real function of the reply: 2 for a question, 1 for "sorry", else 0
+            return {"empathy": np.array([2.0 if "?" in r else 1.0 if "sorry" in r else 0.0 for r in replies],
+                                        dtype=np.float64)}
+        return scorer
+
+    # the scorer module is written by another engineer; the component imports it lazily by this contract
+    monkeypatch.setitem(sys.modules, "empathic_rlhf.empathy",
+                        types.SimpleNamespace(load_empathy_scorer=load_empathy_scorer))
+    fn = empathy_reward_fn()
+    assert fn.__name__ == "empathy"  # TRL logs rewards/empathy/mean
+    prompts = [[{"role": "system", "content": "emotion: sad"}, {"role": "user", "content": "My dog died."}],
+               [{"role": "user", "content": "I lost it."}, {"role": "assistant", "content": "Oh no."},
+                {"role": "user", "content": "My wallet."}]]
+    completions = [[{"role": "assistant", "content": "I am so sorry."}], [{"role": "assistant", "content": "Where?"}]]
+    scores = fn(prompts=prompts, completions=completions, completion_ids=[[1], [2]])
+    assert scores == [1.0, 2.0] and all(type(s) is float for s in scores)
+    assert calls == [([["My dog died."], ["I lost it.", "Oh no.", "My wallet."]], ["I am so sorry.", "Where?"])]
+
+
+def test_config_accepts_empathy_and_names_the_components_on_a_typo():
+    assert RlConfig(rewards={"empathy": 1.0, "reward_model": 1.0}).rewards == {"empathy": 1.0, "reward_model": 1.0}
+    with pytest.raises(ValueError, match="reward_model, static, dyme, empathy"):
+        RlConfig(rewards={"empathi": 1.0})
