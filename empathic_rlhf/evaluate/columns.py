@@ -59,15 +59,6 @@ def _empathy_group() -> ColumnGroup:
     return score
 
 
-def empathy_available() -> bool:
-    """Whether the empathy yardsticks can load without building anything (models built, or a test model set)."""
-    try:
-        from ..empathy import yardsticks_ready
-    except ImportError:
-        return False
-    return yardsticks_ready()
-
-
 def column_groups(run_dir: Path | None, empathy: str = "auto") -> dict[str, ColumnGroup]:
     """The column groups available for ``run_dir``: static always, the reward model and DYME when trained, the
     empathy yardsticks per ``empathy`` (``build``: building them if needed, ``auto``: when already built,
@@ -80,7 +71,9 @@ def column_groups(run_dir: Path | None, empathy: str = "auto") -> dict[str, Colu
         dyme_dir = Path(run_dir) / "dyme" / "model"
         if dyme_dir.is_dir() and any(dyme_dir.iterdir()):
             groups["dyme"] = _dyme_group(dyme_dir)
-    if empathy == "build" or (empathy == "auto" and empathy_available()):
+    from ..empathy import yardsticks_ready
+
+    if empathy == "build" or (empathy == "auto" and yardsticks_ready()):
         groups["empathy"] = _empathy_group()
     elif empathy == "auto":
         print("[evaluate] empathy yardsticks not built: run `empathic empathy build` (or set "

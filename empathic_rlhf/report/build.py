@@ -89,6 +89,17 @@ def plots_section(run: Path) -> str:
     return "<h2>Plots</h2>" + "".join(charts)
 
 
+def _agreement(agreement: dict) -> str:
+    """Does the reward track empathy? Spearman's rho with EPITOME's human levels and with the yardsticks."""
+    rows = [[name, m.get("n"), m.get("rho"), m.get("lo"), m.get("hi"), m.get("p")]
+            for name, m in agreement.items() if "rho" in m]
+    if not rows:
+        return ""
+    return ("<p>Does it reward empathy? Spearman's ρ of the reward with EPITOME's human empathy levels and with the "
+            "empathy yardsticks on π's held-out replies (95% bootstrap interval):</p>"
+            + _table(["against", "n", "rho", "95% CI low", "95% CI high", "p"], rows))
+
+
 def reward_section(run: Path) -> str:
     reward = _json(run / "reward" / "metrics.json")
     if not reward:
@@ -101,6 +112,7 @@ def reward_section(run: Path) -> str:
     rows += [row(level, m) for level, m in reward["heldout"].get("by_agreement", {}).items()]
     return ("<h2>Reward model (held-out pairs)</h2>"
             + _table(["pairs", "n", "accuracy", "95% CI low", "95% CI high", "loss"], rows)
+            + _agreement(reward.get("empathy_agreement", {}))
             + f"<p>Label sources: {escape(json.dumps(reward['heldout'].get('sources', {})))}; "
               f"normalisation: {escape(json.dumps(reward.get('normalization', {})))}</p>")
 

@@ -128,3 +128,28 @@ def test_evaluate_stage_writes_intervals_and_paired_differences(tmp_path, small_
     assert lines[0]["prompt"][-1]["role"] == "user"
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert len(scores) == 9 and {"sample_id", "model", "static_reward", "length"} <= set(scores[0])
+
+
+def test_empathy_yardsticks_reach_evaluate_and_the_report(tmp_path, small_data_dir, tiny_gpt2_dir, monkeypatch):
+    """With the yardsticks built (here: a tiny planted scorer), every model and the gold replies get ER/IP/EX,
+    empathy and emotion fit with intervals and paired differences, and the report draws them."""
+    from empathy.planted_empathy import build_planted_scorer
+
+    from empathic_rlhf.report.build import evaluation_section
+
+    monkeypatch.setenv("EMPATHIC_EMPATHY_MODEL", str(build_planted_scorer(tmp_path / "empathy")))
+    args = ["evaluate", "--runs-dir", str(tmp_path), "--name", "t", "--data-dir", str(small_data_dir),
+            "--base-model", str(tiny_gpt2_dir), f"--evaluate.models=[base,other={tiny_gpt2_dir}]",
+            "--evaluate.max_new_tokens=6", "--evaluate.baseline=base", "--evaluate.bootstrap_resamples=200",
+            "--evaluate.temperature=1.0", "--evaluate.replies_per_context=2"]
+    assert main(args) == 0
+    table = json.loads((tmp_path / "t" / "evaluate" / "table.json").read_text())
+    columns = {"empathy", "er", "ip", "ex", "emotion_fit"}
+    for row in table["rows"]:
+        assert columns <= set(row["metrics"]), row["model"]
+        for name in columns:
+            m = row["metrics"][name]
+            assert m["n"] == 3 and m["lo"] <= m["mean"] <= m["hi"]
+    assert columns <= set(table["vs_baseline"]["other"]) and table["replies_per_context"] == 2
+    html = evaluation_section(tmp_path / "t")
+    assert "<figcaption>empathy</figcaption>" in html and "<figcaption>emotion_fit</figcaption>" in html
