@@ -5,7 +5,8 @@
   95% bootstrap interval, a two-sided p-value (paired t-test; with n >= ~30 contexts the CLT makes it accurate,
   and it is exact for normal differences), and the minimal detectable effect at 80% power, i.e. the smallest
   true difference this many contexts would have found reliably ((z_0.975 + z_0.8) * SE ~= 2.8 SE).
-- :func:`proportion_ci`: a proportion with its Wilson interval (accuracies, win rates).
+- :func:`proportion_ci`, :func:`binomial_p`: a proportion with its Wilson interval and an exact binomial test
+  (accuracies, win rates).
 
 Pairing matters: two models' scores on the same contexts are strongly correlated (a hard context is hard for
 both), so the paired difference has a far smaller standard error than the difference of two independent means.
@@ -28,6 +29,14 @@ def _clean(values) -> np.ndarray:
     return array
 
 
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error of the mean (NaN standard error for fewer than two values)."""
+    array = _clean(values)
+    if len(array) < 2:
+        return float(array.mean()), float("nan")
+    return float(array.mean()), float(array.std(ddof=1) / math.sqrt(len(array)))
+
+
 def bootstrap_means(values, *, resamples: int = 2000, seed: int = 0) -> np.ndarray:
     """Means of ``resamples`` bootstrap resamples of ``values`` (one index draw per resample)."""
     array = _clean(values)
@@ -46,8 +55,8 @@ def mean_ci(values, *, resamples: int = 2000, seed: int = 0) -> dict:
         return {"mean": float(array[0]), "lo": None, "hi": None, "se": None, "n": 1}
     means = bootstrap_means(array, resamples=resamples, seed=seed)
     lo, hi = np.quantile(means, [0.025, 0.975])
-    return {"mean": float(array.mean()), "lo": float(lo), "hi": float(hi),
-            "se": float(array.std(ddof=1) / math.sqrt(n)), "n": n}
+    mean, se = mean_se(array)
+    return {"mean": mean, "lo": float(lo), "hi": float(hi), "se": se, "n": n}
 
 
 def paired_difference(baseline, other, *, resamples: int = 2000, seed: int = 0) -> dict:
@@ -73,14 +82,22 @@ def paired_difference(baseline, other, *, resamples: int = 2000, seed: int = 0) 
 
 
 def proportion_ci(successes: int, n: int) -> dict:
-    """``{rate, lo, hi, n}``: a proportion with its 95% Wilson score interval."""
+    """``{rate, lo, hi, n}``: a proportion with its 95% Wilson score interval (statsmodels)."""
     if n == 0:
         return {"rate": None, "lo": None, "hi": None, "n": 0}
-    p = successes / n
-    z2 = Z_975 ** 2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z_975 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return {"rate": p, "lo": max(0.0, centre - half), "hi": min(1.0, centre + half), "n": n}
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(successes, n, alpha=0.05, method="wilson")
+    return {"rate": successes / n, "lo": float(lo), "hi": float(hi), "n": n}
+
+
+def binomial_p(successes: int, n: int, p: float = 0.5) -> float | None:
+    """Two-sided exact binomial p-value of ``successes`` in ``n`` trials (scipy), e.g. a win rate against 1/2."""
+    if n == 0:
+        return None
+    from scipy.stats import binomtest
+
+    return float(binomtest(successes, n, p, alternative="two-sided").pvalue)
 
 
 def bootstrap_indices(n: int, *, resamples: int = 1000, seed: int = 0) -> np.ndarray:

@@ -18,7 +18,7 @@ from ..errors import EmpathicError, located
 from ..io import read_jsonl
 from ..records import Candidate, EdRole, Id, Message, Task, display_history, parse_record, write_records
 from .config import CRITERIA
-from .stats import binom_p, wilson
+from ..stats import binomial_p, proportion_ci
 
 
 class EvaluationRow(BaseModel):
@@ -95,10 +95,10 @@ def summarise(counts: dict) -> list[dict]:
     for (ma, mb), per in sorted(counts.items()):
         for crit, (wa, wb, ties) in per.items():
             n = wa + wb
-            ci = wilson(wa, n)
+            ci = proportion_ci(wa, n)
             rows.append({"model_a": ma, "model_b": mb, "criterion": crit, "wins_a": wa, "wins_b": wb, "ties": ties,
-                         "n": n, "win_rate_a": wa / n if n else None, "p_value": binom_p(wa, n),
-                         "ci95": list(ci) if ci else None})
+                         "n": n, "win_rate_a": ci["rate"], "p_value": binomial_p(wa, n),
+                         "ci95": [ci["lo"], ci["hi"]] if n else None})
     return rows
 
 

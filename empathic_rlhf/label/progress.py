@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from . import agreement
-from .stats import binom_p
+from ..stats import binomial_p
 
 
 def stats(store) -> dict:
@@ -86,7 +86,7 @@ def stats(store) -> dict:
             "rate": round(first_wins / first_n, 4) if first_n else None,
             "expected": round(expected / first_n, 4) if first_n else None,
             # exact test against the average chance rate 1/k (k may vary per task, so this is approximate)
-            "p_value": binom_p(int(first_wins), int(first_n), expected / first_n) if first_n else None},
+            "p_value": binomial_p(int(first_wins), int(first_n), expected / first_n) if first_n else None},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import located
 from ..io import read_jsonl
+from ..scorers import alternating_prompt
 
 
 def to_prompt(path, line: int, record: dict) -> list[dict]:
@@ -16,10 +17,7 @@ def to_prompt(path, line: int, record: dict) -> list[dict]:
         history = [record["context"]]
     if not isinstance(history, list) or not history:
         raise located(path, line, "needs 'prompt' (messages), 'history' (list of turns) or 'context' (text)")
-    texts = [h["text"] if isinstance(h, dict) else str(h) for h in history]
-    # The newest turn is the other side's (user); roles alternate backwards from it.
-    n = len(texts)
-    return [{"role": "user" if (n - 1 - i) % 2 == 0 else "assistant", "content": t} for i, t in enumerate(texts)]
+    return alternating_prompt([h["text"] if isinstance(h, dict) else str(h) for h in history])
 
 
 def read_score_requests(source: str) -> list[dict]:

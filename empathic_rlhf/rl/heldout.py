@@ -13,8 +13,9 @@ The protocol (so that a kept checkpoint is better by more than its noise):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+
+from ..stats import mean_se as mean_and_se  # mean and SE over prompts
 
 
 @dataclass
@@ -25,15 +26,6 @@ class HeldoutResult:
     kl_se: float
     per_prompt: list[float]       # mean reward of each prompt's replies, in prompt order
     replies: list[str] = field(default_factory=list)  # the first reply to each prompt
-
-
-def mean_and_se(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, float("nan")
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
 
 
 def paired_difference(candidate: list[float], baseline: list[float]) -> tuple[float, float]:
