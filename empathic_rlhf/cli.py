@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from . import __version__
+from .distributed import refuse_under_launch
 from .errors import EmpathicError
 
 # Packages that contribute subcommands, in the order the pipeline runs.
@@ -23,6 +24,7 @@ COMMAND_MODULES = (
     "empathic_rlhf.models.commands",
     "empathic_rlhf.sft.commands",
     "empathic_rlhf.sample.commands",
+    "empathic_rlhf.acquire.commands",
     "empathic_rlhf.evaluate.commands",
     "empathic_rlhf.chat.commands",
     "empathic_rlhf.label.commands",
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
         func = run_one_stage
     try:
+        if not getattr(args, "stage", None) and args.command != "run":
+            refuse_under_launch(f"empathic {args.command}")  # only the run's stages know how to share the work
         result = func(args, overrides)
     except EmpathicError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -8,7 +8,8 @@ import importlib.util
 from .errors import EmpathicError
 
 # extra -> the module it installs
-EXTRAS = {"ct2": "ctranslate2", "postgres": "psycopg", "tensorboard": "tensorboard"}
+EXTRAS = {"ct2": "ctranslate2", "deepspeed": "deepspeed", "gpu": "vllm", "postgres": "psycopg",
+          "tensorboard": "tensorboard"}
 
 
 def require(extra: str, needed_for: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from . import config as cfg
+from .acquire.config import AcquireConfig
 from .data.config import DataConfig
 from .dpo.config import DpoConfig
 from .dyme.config import DymeConfig
@@ -21,6 +22,7 @@ from .evaluate.config import EvaluateConfig
 from .label.config import LabelConfig
 from .metrics.config import StaticRewardConfig
 from .models.loading import ModelConfig
+from .rounds_config import RoundsConfig
 from .prepare.config import PrepareConfig
 from .reward.config import RewardConfig
 from .rl.config import RlConfig
@@ -45,6 +47,7 @@ class RunConfig:
     prepare: PrepareConfig = field(default_factory=PrepareConfig)
     sft: SftConfig = field(default_factory=SftConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    acquire: AcquireConfig = field(default_factory=AcquireConfig)
     label: LabelConfig = field(default_factory=LabelConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
     rl: RlConfig = field(default_factory=RlConfig)
@@ -52,6 +55,7 @@ class RunConfig:
     static_reward: StaticRewardConfig = field(default_factory=StaticRewardConfig)
     dyme: DymeConfig = field(default_factory=DymeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    rounds: RoundsConfig = field(default_factory=RoundsConfig)
 
     def __post_init__(self):
         self.check_extras()
@@ -63,6 +67,10 @@ class RunConfig:
         for section in ("sample", "evaluate"):
             if getattr(self, section).backend == "ctranslate2":
                 require("ct2", f"{section}.backend=ctranslate2")
+            if getattr(self, section).backend == "vllm":
+                require("gpu", f"{section}.backend=vllm")
+        if self.rl.use_vllm:
+            require("gpu", "rl.use_vllm=true (TRL's vLLM rollouts)")
         for section in ("sft", "rl", "dpo"):
             if "tensorboard" in getattr(self, section).report_to:
                 require("tensorboard", f"{section}.report_to=[tensorboard]")

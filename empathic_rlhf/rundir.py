@@ -63,6 +63,7 @@ class RunDir:
         return json.loads(self.manifest_path.read_text(encoding="utf-8"))
 
     def save_config(self, config_dict: dict) -> None:
+        _only_on_main("config.yaml")
         with atomic_path(self.path / "config.yaml") as tmp:
             tmp.write_text(yaml.safe_dump(config_dict, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
@@ -78,6 +79,7 @@ class RunDir:
     def record(self, stage: str, config_hash: str, inputs: dict[str, str], outputs: list[str],
                seconds: float, summary: dict | None = None, config: dict | None = None) -> None:
         """Write the stage's manifest entry (after its outputs are in place), with the config it ran with."""
+        _only_on_main("manifest.json")
         manifest = self.manifest()
         manifest["stages"][stage] = {
             "config_hash": config_hash,
@@ -90,6 +92,20 @@ class RunDir:
             "summary": summary or {},
         }
         write_json(self.manifest_path, manifest)
+
+
+def round_path(run_path: str | Path, number: int) -> Path:
+    """Round ``number``'s run-shaped folder: the run itself for round 1, ``<run>/rounds/<n>/`` for later rounds
+    (``rounds.count`` > 1; pipeline/rounds.py). The last round's ``rl/model`` is the run's final policy."""
+    return Path(run_path) if number <= 1 else Path(run_path) / "rounds" / str(number)
+
+
+def _only_on_main(what: str) -> None:
+    """The run's records have one writer: under ``accelerate launch`` a write from another process is a bug."""
+    from .distributed import is_main_process
+
+    if not is_main_process():
+        raise RuntimeError(f"{what} is written by the main process only (empathic_rlhf.distributed)")
 
 
 class Timer:
@@ -125,3 +141,10 @@ def last_checkpoint(folder: Path) -> Path | None:
     a kill mid-save is skipped), or None."""
     found = [p for p in Path(folder).glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
     return max(found, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+
+def checkpoints_and_resume(folder: Path, identity: dict) -> tuple[Path, Path | None]:
+    """:func:`checkpoints_for` then :func:`last_checkpoint`: the folder and the checkpoint to resume from, or None.
+    (Under several processes the main one calls it and hands both to the others: one process clears stale files.)"""
+    checkpoints = checkpoints_for(folder, identity)
+    return checkpoints, last_checkpoint(checkpoints)

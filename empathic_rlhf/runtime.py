@@ -23,5 +23,31 @@ def device_training_args() -> dict:
     """
     import torch
 
-    cuda = torch.cuda.is_available()
-    return {"bf16": cuda and torch.cuda.is_bf16_supported(), "use_cpu": not cuda, "dataloader_num_workers": 0}
+    return {"bf16": use_bf16(), "use_cpu": not torch.cuda.is_available(), "dataloader_num_workers": 0}
+
+
+def use_bf16() -> bool:
+    """The one bf16 rule, for training and inference alike: a CUDA GPU that supports bf16 (Ampere or newer)."""
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def inference_placement() -> tuple[str, str]:
+    """(device, dtype name) a model generates and scores on: the GPU when there is one, in bf16 by
+    :func:`use_bf16`'s rule, else fp32 (never fp16: GPT-2's activations overflow it); the CPU in fp32."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "cpu", "float32"
+    return "cuda", "bfloat16" if use_bf16() else "float32"
+
+
+def place_for_inference(model):
+    """Move ``model`` to :func:`inference_placement`'s device and dtype (a no-op on CPU); returns it."""
+    import torch
+
+    device, dtype = inference_placement()
+    if device == "cpu":
+        return model
+    return model.to(device=device, dtype=getattr(torch, dtype))

@@ -6,6 +6,7 @@ so its held-out pairs are the reward model's held-out pairs and nothing is re-de
 
 from __future__ import annotations
 
+from ..distributed import is_main_process
 from ..errors import EmpathicError
 
 
@@ -25,7 +26,8 @@ def run(config, run) -> dict:
     pairs = read_pairs(pairs_dir(run))
     metrics = train_dpo(config.dpo, str(run.stage_dir("sft") / "model"), pairs["train"], pairs["heldout"],
                         run.stage_dir("dpo"), seed=config.seed)
-    print(f"[dpo] held-out margin {metrics['heldout_before']['margin']} -> {metrics['heldout_after']['margin']}")
+    if is_main_process():
+        print(f"[dpo] held-out margin {metrics['heldout_before']['margin']} -> {metrics['heldout_after']['margin']}")
     return {"outputs": ["dpo/model", "dpo/metrics.json"],
             "summary": {"pairs": metrics["pairs"], "heldout_margin_after": metrics["heldout_after"]["margin"],
                         "heldout_accuracy_after": metrics["heldout_after"]["accuracy"]}}

@@ -11,9 +11,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from ..distributed import main_process_only
 from ..io import atomic_path, write_json, write_jsonl
 from ..records import Pair, as_dicts
-from ..rundir import checkpoints_for, last_checkpoint
+from ..rundir import checkpoints_and_resume
 from ..runtime import device_training_args
 from ..stats import mean_ci, proportion_ci
 from .config import DpoConfig
@@ -66,8 +67,10 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_
     start = out_dir / "start" if (out_dir / "start" / "config.json").is_file() else Path(policy_dir)
     reference, _ = load_model_and_tokenizer(str(start))
     reference.eval()
-    before = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)  # 0 by construction
-    checkpoints = checkpoints_for(out_dir / "checkpoints", {
+    # measured once, by the main process (every process's π is the same); 0 by construction
+    before = main_process_only(heldout_margins)(policy, reference, tokenizer, test_pairs, config.beta)
+    # one process clears stale checkpoints and picks the one to resume; every process resumes from it
+    checkpoints, last = main_process_only(checkpoints_and_resume)(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed,
         "data": hashlib.sha256(json.dumps([p.to_json() for p in train_pairs], sort_keys=True).encode()).hexdigest()})
     args = TrlDpoConfig(
@@ -79,17 +82,21 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_
             for p in train_pairs]
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer)
-    last = last_checkpoint(checkpoints)
     trainer.train(resume_from_checkpoint=str(last) if last else None)
     policy.eval()
-    after = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)
-    with atomic_path(out_dir / "model") as tmp:
-        policy.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-    log = [h for h in trainer.state.log_history if "loss" in h]
-    write_jsonl(out_dir / "log.jsonl", log)
-    metrics = {"pairs": {"train": len(rows), "test": len(test_pairs)}, "heldout_before": before,
-               "heldout_after": after, "steps": trainer.state.global_step}
-    write_json(out_dir / "metrics.json", metrics)
-    return metrics
+
+    @main_process_only  # measured and written once; every process returns the metrics
+    def measure_and_save() -> dict:
+        after = heldout_margins(policy, reference, tokenizer, test_pairs, config.beta)
+        with atomic_path(out_dir / "model") as tmp:
+            policy.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        log = [h for h in trainer.state.log_history if "loss" in h]
+        write_jsonl(out_dir / "log.jsonl", log)
+        metrics = {"pairs": {"train": len(rows), "test": len(test_pairs)}, "heldout_before": before,
+                   "heldout_after": after, "steps": trainer.state.global_step}
+        write_json(out_dir / "metrics.json", metrics)
+        return metrics
+
+    return measure_and_save()
 

@@ -34,11 +34,14 @@ from .table import build_table, markdown_table
 GOLD = "gold"
 
 
-def resolve_models(names: list[str], base_model: str, run_dir: Path) -> list[tuple[str, str]]:
+def resolve_models(names: list[str], base_model: str, run_dir: Path, rounds: int = 1) -> list[tuple[str, str]]:
     """``(column name, model)`` pairs: ``base``, ``sft``, ``rl`` and ``dpo`` are the run's own (stages that have not
-    produced a model are left out); ``name=path`` names a column for any other model."""
-    own = {"base": base_model, "sft": str(run_dir / "sft" / "model"), "rl": str(run_dir / "rl" / "model"),
-           "dpo": str(run_dir / "dpo" / "model")}
+    produced a model are left out; ``rl`` is the last round's policy when the run has ``rounds`` > 1);
+    ``name=path`` names a column for any other model."""
+    from ..rundir import round_path
+
+    own = {"base": base_model, "sft": str(run_dir / "sft" / "model"),
+           "rl": str(round_path(run_dir, rounds) / "rl" / "model"), "dpo": str(run_dir / "dpo" / "model")}
     out = []
     for entry in names:
         label, _, target = entry.partition("=") if "=" in entry else (entry, "", entry)
@@ -53,8 +56,10 @@ def generate(config: EvaluateConfig, name: str, samples: list[Sample], *, dialog
     """One model's gold-reply NLLs and its ``replies_per_context`` replies per context."""
     from ..generation.sampler import Sampler, make_backend
     from ..models.loading import load_model_and_tokenizer, resolve_model_path
+    from ..runtime import place_for_inference
 
     model, tokenizer = load_model_and_tokenizer(name, dialogue_format)
+    model = place_for_inference(model)  # the GPU (bf16 where supported) when there is one: scoring too
     nll, tokens = reply_nll(model, tokenizer, samples, config.eval_batch_size, progress=True)
     sampler = Sampler(make_backend(config, model, tokenizer, resolve_model_path(name)), config)
     replies = sampler.sample([as_dicts(s.prompt) for s in samples], k=config.replies_per_context, seed=seed,

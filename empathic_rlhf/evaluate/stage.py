@@ -8,7 +8,7 @@ from pathlib import Path
 def _models(config, run):
     from .run import resolve_models
 
-    return resolve_models(config.evaluate.models, config.model.base_model, run.path)
+    return resolve_models(config.evaluate.models, config.model.base_model, run.path, config.rounds.count)
 
 
 def needs(config) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BACKENDS = ("torch", "transformers", "ctranslate2")
+BACKENDS = ("torch", "transformers", "ctranslate2", "vllm")
 
 
 @dataclass
@@ -23,9 +23,13 @@ class SamplingConfig:
     backend: str = field(default="torch", metadata={
         "help": "torch (our decoding loop on the transformers model: prompt prefilled once per context, finished "
                 "replies leave the batch; 1.3-2.8x generate on CPU, same distribution), transformers "
-                "(model.generate, the reference) or ctranslate2 (converted once and cached, int8 by default)."})
+                "(model.generate, the reference), ctranslate2 (converted once and cached, int8 by default) or vllm "
+                "(GPU only, pip install -e '.[gpu]'; paged KV cache, continuous batching: docs/gpu.md)."})
     ct2_compute_type: str = field(default="int8", metadata={
         "help": "CTranslate2 weights/compute type: int8, int8_float32, float32 (GPU: float16, int8_float16)."})
+    vllm_gpu_memory_utilization: float = field(default=0.5, metadata={
+        "help": "backend=vllm: share of the GPU's memory vLLM reserves for weights + KV cache (the rest stays for "
+                "the transformers model that scores perplexity in evaluate)."})
     batch_size: int = field(default=32, metadata={
         "help": "Contexts per generation batch (each brings its k candidates: batch_size * k sequences)."})
 
@@ -36,5 +40,7 @@ class SamplingConfig:
             raise ValueError("need max_new_tokens >= 1 and 0 <= min_new_tokens <= max_new_tokens")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {list(BACKENDS)}, got {self.backend!r}")
+        if not 0 < self.vllm_gpu_memory_utilization <= 1:
+            raise ValueError("need 0 < vllm_gpu_memory_utilization <= 1")
         if self.batch_size < 1 or self.repetition_penalty <= 0:
             raise ValueError("need batch_size >= 1 and repetition_penalty > 0")

@@ -7,12 +7,14 @@
 
 A context is a list of chat messages (``system`` knowledge segment, then ``user`` / ``assistant`` turns); the
 tokenizer's chat template renders it with the generation prompt, so the seed format and chat-template models are
-handled alike. Three backends draw the tokens:
+handled alike; every backend feeds the model :func:`prompt_token_ids`. Four backends draw the tokens:
 
 - ``torch`` (default): our decoding loop on the transformers model (:mod:`.decoding`), same distribution as
   ``generate``, 1.3-2.8x faster on CPU (prompt prefilled once per context, finished replies leave the batch);
 - ``transformers``: ``model.generate`` on a left-padded batch (KV cache on), ``num_return_sequences=k``;
-- ``ctranslate2``: the same model converted once (cached) to CTranslate2, int8 by default.
+- ``ctranslate2``: the same model converted once (cached) to CTranslate2, int8 by default;
+- ``vllm`` (GPU only, ``pip install -e '.[gpu]'``): vLLM's ``LLM.generate`` on the same prompt ids
+  (:mod:`.vllm_backend`, docs/gpu.md).
 
 Contexts are batched by length (:func:`length_order`), so a batch is little padding.
 
@@ -54,6 +56,12 @@ def render_prompts(tokenizer, contexts: list[list[dict]]) -> list[str]:
             for messages in contexts]
 
 
+def prompt_token_ids(tokenizer, contexts: list[list[dict]]) -> list[list[int]]:
+    """The token ids every backend feeds the model: the rendered prompts, no special tokens added (the template
+    already holds the format's own)."""
+    return tokenizer(render_prompts(tokenizer, contexts), add_special_tokens=False)["input_ids"]
+
+
 def normalise_context(context) -> list[dict]:
     """Accept a string (one user turn), a list of strings (alternating turns, the last one the user's) or messages."""
     if isinstance(context, str):
@@ -78,18 +86,21 @@ class TransformersBackend:
     def generate(self, contexts: list[list[dict]], n: int, params: SamplingConfig, seed: int) -> list[list[str]]:
         import torch
 
-        tok = self.tokenizer
-        side, tok.padding_side = tok.padding_side, "left"  # the new tokens of every row start at the same column
-        try:
-            batch = tok(render_prompts(tok, contexts), return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            tok.padding_side = side
-        batch = batch.to(self.model.device)
+        batch = self.encode(contexts).to(self.model.device)
         draws = n if params.temperature > 0 else 1  # greedy: one reply per context, repeated n times
         with torch.inference_mode():
             rows = self._generate_ids(batch["input_ids"], batch["attention_mask"], draws, params, seed)
         replies = [self._decode(row) for row in rows]
         return [replies[i * draws:(i + 1) * draws] * (n // draws) for i in range(len(contexts))]
+
+    def encode(self, contexts: list[list[dict]]):
+        """The prompts as one left-padded batch: the new tokens of every row start at the same column."""
+        tok = self.tokenizer
+        side, tok.padding_side = tok.padding_side, "left"
+        try:
+            return tok(render_prompts(tok, contexts), return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            tok.padding_side = side
 
     def _generate_ids(self, input_ids, attention_mask, draws: int, params: SamplingConfig, seed: int):
         """New token ids of ``draws`` replies per prompt, context-major."""
@@ -109,9 +120,15 @@ class TransformersBackend:
         return out[:, input_ids.shape[1]:].tolist()
 
     def _decode(self, ids: list[int]) -> str:
-        stop = next((i for i, t in enumerate(ids) if t in self.stop_ids), None)
-        self.tokens_generated += len(ids) if stop is None else stop + 1
-        return clean(self.tokenizer.decode(ids[:stop], skip_special_tokens=True))
+        text, drawn = decode_reply(self.tokenizer, ids, self.stop_ids)
+        self.tokens_generated += drawn
+        return text
+
+
+def decode_reply(tokenizer, ids: list[int], stop_ids: list[int]) -> tuple[str, int]:
+    """(reply text up to the first stop token, tokens drawn including that stop token)."""
+    stop = next((i for i, t in enumerate(ids) if t in stop_ids), None)
+    return clean(tokenizer.decode(ids[:stop], skip_special_tokens=True)), len(ids) if stop is None else stop + 1
 
 
 class TorchBackend(TransformersBackend):
@@ -152,8 +169,7 @@ class CTranslate2Backend:
         import ctranslate2
 
         tok = self.tokenizer
-        ids = tok(render_prompts(tok, contexts), add_special_tokens=False)["input_ids"]
-        prompts = [tok.convert_ids_to_tokens(row) for row in ids]
+        prompts = [tok.convert_ids_to_tokens(row) for row in prompt_token_ids(tok, contexts)]
         sampling = params.temperature > 0
         draws = n if sampling else 1  # greedy: one reply per context, repeated n times
         ctranslate2.set_random_seed(seed)
@@ -300,7 +316,12 @@ def _duplicate_slots(candidates: list[str]) -> list[int]:
 
 
 def make_backend(params: SamplingConfig, model, tokenizer, model_dir: str | Path | None = None):
-    """The backend ``params.backend`` names, around an already loaded model."""
+    """The backend ``params.backend`` names, around an already loaded model (moved to the GPU, when there is one,
+    for the torch and transformers backends: :func:`~empathic_rlhf.runtime.place_for_inference`)."""
+    if params.backend == "vllm":
+        from .vllm_backend import VllmBackend
+
+        return VllmBackend.create(model_dir, tokenizer, params, model=model)
     if params.backend == "ctranslate2":
         if model_dir is None or not Path(model_dir).is_dir():
             from ..errors import EmpathicError
@@ -310,6 +331,9 @@ def make_backend(params: SamplingConfig, model, tokenizer, model_dir: str | Path
 
         require("ct2", "backend ctranslate2")
         return CTranslate2Backend(model_dir, tokenizer, params.ct2_compute_type, model=model)
+    from ..runtime import place_for_inference
+
+    model = place_for_inference(model)
     return TorchBackend(model, tokenizer) if params.backend == "torch" else TransformersBackend(model, tokenizer)
 
 

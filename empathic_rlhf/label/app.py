@@ -17,7 +17,7 @@ def create_app(store, config: LabelConfig):
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from .routes import admin, annotate
+    from .routes import admin, annotate, chat
     from .reports import Reports
     from .routes.deps import DbThreads
 
@@ -37,5 +37,6 @@ def create_app(store, config: LabelConfig):
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(annotate.router)
     app.include_router(admin.router)
+    app.include_router(chat.router)
     app.add_middleware(Guard)
     return app

@@ -203,7 +203,8 @@ def undo(s, annotator_id: int) -> str | None:
     row = c.execute(select(Label.id, Label.assignment_id, Assignment.holds_slot, Task.id.label("task_pk"),
                            Task.task_id, Task.quota)
                     .join(Assignment, Assignment.id == Label.assignment_id).join(Task, Task.id == Label.task_id)
-                    .where(Label.annotator_id == annotator_id).order_by(Label.id.desc()).limit(1)).first()
+                    .where(Label.annotator_id == annotator_id, Task.kind != "live-chat")  # chat choices: deleted
+                    .order_by(Label.id.desc()).limit(1)).first()  # with their conversation, never undone here
     if row is None:
         return None
     c.execute(delete(Label).where(Label.id == row.id))

@@ -27,6 +27,8 @@ def invite(store, name: str, *, admin: bool = False, rotate: bool = False) -> st
         existing = s.scalar(select(Annotator).where(Annotator.name == name))
         if existing is not None and not rotate:
             raise EmpathicError(f"annotator {name!r} exists already; use --rotate to issue a new link")
+        if existing is not None and existing.kind != "human":  # a person's labels would be exported as synthetic
+            raise EmpathicError(f"annotator {name!r} is simulated ({existing.kind}): it gets no invite link")
         if existing is None:
             s.add(Annotator(name=name, token_hash=hash_token(token), is_admin=admin))
         else:
@@ -82,7 +84,7 @@ def delete(store, name: str) -> str:
     from sqlalchemy import func, select
 
     from .assign import release_all
-    from .models import Annotator, Label
+    from .models import Annotator, Chat, Label
 
     with store.tx() as s:
         person = s.scalar(select(Annotator).where(Annotator.name == name))
@@ -90,6 +92,9 @@ def delete(store, name: str) -> str:
             raise EmpathicError(f"no annotator named {name!r}")
         if s.scalar(select(func.count()).select_from(Label).where(Label.annotator_id == person.id)):
             raise EmpathicError(f"{name!r} has labels, which name them: use `label revoke {name}` instead")
+        if s.scalar(select(func.count()).select_from(Chat).where(Chat.annotator_id == person.id)):
+            raise EmpathicError(f"{name!r} has live-chat conversations (they can delete them on the chat page): "
+                                f"use `label revoke {name}` instead")
         release_all(s, person.id)
         s.execute(sql_delete(Annotator).where(Annotator.id == person.id))
     return f"{name}: deleted"

@@ -1,4 +1,5 @@
-"""``empathic label ...``: serve the app, import tasks, invite people, export, terminal mode, compare, report.
+"""``empathic label ...``: serve the app, import tasks, invite people, export, terminal mode, compare, report,
+simulated annotators, and the live chat's policy worker.
 
 Every subcommand takes ``--name`` / ``--runs-dir`` (where the run directory is) or ``--db URL``, ``--config``
 (a YAML file whose ``label:`` section sets LabelConfig) and ``--label.key=value`` overrides.
@@ -27,6 +28,8 @@ def label_config(args, overrides):
     flags = {k: getattr(args, k) for k in ("host", "port") if getattr(args, k, None) is not None}
     if args.db:
         flags["db"] = args.db
+    if getattr(args, "chat", False):
+        flags["chat_enabled"] = True
     config = cfg.load_section(LabelConfig, "label", config_file=args.config, overrides=overrides, options=flags)
     if not config.db:
         config.db = f"sqlite:///{Path(args.runs_dir) / args.name / 'label' / 'label.db'}"
@@ -61,6 +64,9 @@ def _serve(args, overrides) -> int:
         name = f"admin-{secrets.token_hex(3)}"
         print(f"admin page: {join_url(_base_url(config), invite(store, name, admin=True), admin=True)}")
     print(f"serving {config.db} on {_base_url(config)} (Ctrl-C to stop)")
+    if config.chat_enabled:
+        print("live chat on: each invite link with /join/ replaced by /chat/; replies need `empathic label worker` "
+              "running beside this server")
     app = create_app(store, config)
     app.state.reports.start()  # the statistics worker imports its libraries while the server starts
     # keep-alive 75 s: annotators pause for seconds between labels; reusing the connection saves a handshake each
@@ -89,7 +95,18 @@ def _invite(args, overrides) -> int:
     token = invite(_store(config), args.annotator, admin=args.admin, rotate=args.rotate)
     # an admin token opens only the admin page: an admin who also labels gets a second, annotator invite
     print(join_url(_base_url(config), token, admin=args.admin))
+    if config.chat_enabled and not args.admin:  # the same token opens the live-chat page
+        print(f"{_base_url(config).rstrip('/')}/chat/{token}")
     return 0
+
+
+def _worker(args, overrides) -> int:
+    from .chat_worker import default_policy, run_worker
+
+    config = label_config(args, overrides)
+    model = args.model or config.chat_model or default_policy(args.runs_dir, args.name)
+    return run_worker(_store(config), config, args.worker_name, model, batch=args.batch, poll_s=args.poll,
+                      threads=args.threads, nice=args.nice)
 
 
 def _revoke(args, overrides) -> int:
@@ -135,6 +152,23 @@ def _report(args, overrides) -> int:
     return 0
 
 
+def _simulate(args, overrides) -> int:
+    from .export import export
+    from .simulate import format_summary, simulate
+
+    config = label_config(args, overrides)
+    store = _store(config)
+    out = Path(args.out) if args.out else labels_dir(args)
+    summary = simulate(store, config, oracle=args.oracle, annotators=args.annotators,
+                       kappa=None if args.temperature is not None else args.kappa, temperature=args.temperature,
+                       position_bias=args.position_bias, max_labels=args.max_labels, seed=args.seed,
+                       score_cache=labels_dir(args) / "simulate_scores.jsonl")
+    print(format_summary(summary))
+    counts = export(store, out)  # its labels are marked synthetic:<oracle> there, from the annotators' kind
+    print(f"{out}: {counts['labels']} labels, {counts['pairs']} pairs, {counts['tasks']} tasks exported")
+    return 0
+
+
 def _compare_build(args, overrides) -> int:
     from ..config import reject_overrides
     from .compare import build_tasks
@@ -168,8 +202,23 @@ def add_commands(subparsers) -> None:
     p.add_argument("--host", help="Listen address (default 127.0.0.1).")
     p.add_argument("--port", type=int, help="Port (default 8765).")
     p.add_argument("--admin-link", action="store_true", help="Create a fresh admin and print its link.")
+    p.add_argument("--chat", action="store_true", default=None,
+                   help="Serve the live-chat page too (label.chat_enabled; run `label worker` beside it).")
     p.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning).")
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("worker", help="Run the policy for the live chat (a separate process from `serve`).")
+    _common(p)
+    p.add_argument("--worker-name", default="worker", help="This worker's name, recorded on the jobs it serves.")
+    p.add_argument("--model", help="Policy folder, embedded name or Hub id (default label.chat_model, else the "
+                                   "run's rl/model, else sft/model).")
+    p.add_argument("--batch", type=int, default=8, help="Most reply jobs generated together (default 8).")
+    p.add_argument("--poll", type=float, default=0.2, help="Seconds between looks at an empty queue (default 0.2).")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default 0: torch's own choice; fewer "
+                                                         "leaves cores to the web server).")
+    p.add_argument("--nice", type=int, default=10, help="Lower the worker's CPU priority by this much (default "
+                                                        "10: the web server's requests go first; 0: unchanged).")
+    p.set_defaults(func=_worker)
 
     p = sub.add_parser("import", help="Load comparison tasks (idempotent: re-importing adds nothing).")
     _common(p)
@@ -210,6 +259,23 @@ def add_commands(subparsers) -> None:
     _common(p)
     p.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("simulate", help="Simulated annotators label the tasks by an oracle, through the same "
+                                        "database and rules as people (dry runs; labels marked synthetic).")
+    _common(p)
+    p.add_argument("--oracle", required=True, help="Scorer that judges replies: empathy, static, length, er, ip, ex, "
+                                                   "emotion_fit, reward_model:<dir>, dyme:<dir>.")
+    p.add_argument("--annotators", type=int, default=5, help="Simulated annotators (default 5).")
+    p.add_argument("--kappa", type=float, default=0.4, help="Cohen's kappa two of them reach (default 0.4, as "
+                                                            "people did on this task); sets the noise.")
+    p.add_argument("--temperature", type=float, help="Choice noise in the oracle's units (instead of --kappa).")
+    p.add_argument("--position-bias", type=float, default=0.3, help="Logit bonus of the reply shown first "
+                                                                    "(default 0.3).")
+    p.add_argument("--max-labels", type=int, help="Stop once they hold this many labels in all (default: until "
+                                                  "no task is left).")
+    p.add_argument("--seed", type=int, default=0, help="Seed of their choices (default 0).")
+    p.add_argument("--out", help="Export folder written at the end (default <run>/label).")
+    p.set_defaults(func=_simulate)
 
     cmp_parser = sub.add_parser("compare", help="Model comparison: build pairwise tasks, or report the results.")
     cmp_sub = cmp_parser.add_subparsers(dest="compare_command", metavar="<build|report>", required=True)

@@ -103,14 +103,21 @@ def summarise(counts: dict) -> list[dict]:
 
 
 def report(store) -> list[dict]:
+    """The rows of every kind of annotator apart (``source``: people's first, then each simulated oracle's), so a
+    simulated verdict is never pooled with people's."""
     from sqlalchemy import select
 
-    from .models import Label, Task
+    from .models import Annotator, Label, Task
 
     with store.read() as s:
-        rows = s.execute(select(Task.record, Label.outcome, Label.best, Label.ratings)
-                         .join(Task, Task.id == Label.task_id).where(Task.kind == "model-comparison")).all()
-    return summarise(tally([tuple(r) for r in rows]))
+        rows = s.execute(select(Task.record, Label.outcome, Label.best, Label.ratings, Annotator.kind)
+                         .join(Task, Task.id == Label.task_id).join(Annotator, Annotator.id == Label.annotator_id)
+                         .where(Task.kind == "model-comparison")).all()
+    by_kind = defaultdict(list)
+    for record, outcome, best, ratings, kind in rows:
+        by_kind[kind].append((record, outcome, best, ratings))
+    kinds = sorted(by_kind, key=lambda k: (k != "human", k))
+    return [{**row, "source": kind} for kind in kinds for row in summarise(tally(by_kind[kind]))]
 
 
 def format_report(rows: list[dict]) -> str:
@@ -123,6 +130,7 @@ def format_report(rows: list[dict]) -> str:
         rate = "-" if r["win_rate_a"] is None else f"{r['win_rate_a']:.3f}"
         p = "-" if r["p_value"] is None else f"{r['p_value']:.3g}"
         ci = "-" if r["ci95"] is None else f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
-        lines.append(f"{r['model_a'] + ' vs ' + r['model_b']:<30} {r['criterion']:<10} {r['wins_a']:>6} "
+        pair = r["model_a"] + " vs " + r["model_b"] + ("" if r["source"] == "human" else f" [{r['source']}]")
+        lines.append(f"{pair:<30} {r['criterion']:<10} {r['wins_a']:>6} "
                      f"{r['wins_b']:>6} {r['ties']:>5} {r['n']:>5} {rate:>7} {p:>8} {ci:>17}")
     return "\n".join(lines)

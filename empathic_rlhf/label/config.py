@@ -44,6 +44,27 @@ class LabelConfig:
     admin_refresh_seconds: float = field(default=10.0, metadata={
         "help": "The admin page's statistics are computed at most once per this many seconds and shared by "
                 "every admin poll, so watching the dashboard does not slow annotators down."})
+    chat_enabled: bool = field(default=False, metadata={
+        "help": "Serve the live-chat page (/chat/<token>): invited people talk with the policy and now and then pick "
+                "the better of its replies. Needs `empathic label worker` running (`label serve --chat` sets this)."})
+    chat_choice_every: int = field(default=3, metadata={
+        "help": "Every n-th policy reply of a conversation is a choice between chat_candidates replies (1: every "
+                "reply); the others are one reply each."})
+    chat_candidates: int = field(default=2, metadata={"help": "Candidate replies shown at a choice (2-4)."})
+    chat_model: str = field(default="", metadata={
+        "help": "Policy the chat worker loads (folder, embedded name or Hub id); empty: the run's latest policy, "
+                "<run>/rl/model, else <run>/sft/model."})
+    chat_max_turns: int = field(default=5, metadata={
+        "help": "Turns of the conversation the policy sees (the newest; as `empathic chat --max-turns`); the "
+                "stored comparison task carries exactly this context as its prompt."})
+    chat_max_messages: int = field(default=40, metadata={
+        "help": "Messages a person may send in one conversation (they can start a new one)."})
+    chat_message_chars: int = field(default=1000, metadata={"help": "Longest message a person may send, in characters."})
+    chat_max_new_tokens: int = field(default=60, metadata={"help": "Longest policy reply in the chat, in tokens."})
+    chat_temperature: float = field(default=0.7, metadata={
+        "help": "Sampling temperature of the chat replies (with top_p 0.9, as `sample`); > 0, so candidates differ."})
+    chat_job_timeout_seconds: float = field(default=120.0, metadata={
+        "help": "A reply job a worker claimed but did not finish within this time (the worker died) is queued again."})
 
     def __post_init__(self):
         unknown = [c for c in self.criteria if c not in CRITERIA]
@@ -53,6 +74,12 @@ class LabelConfig:
             raise ValueError("db_wait_seconds must lie in [0.1, 120] and admin_refresh_seconds be >= 0")
         if self.overlap < 1 or self.calibration_overlap < 1:
             raise ValueError("overlap and calibration_overlap must be at least 1")
+        if not 2 <= self.chat_candidates <= 4 or self.chat_choice_every < 1 or self.chat_max_turns < 1:
+            raise ValueError("chat_candidates must lie in [2, 4], chat_choice_every and chat_max_turns be >= 1")
+        if self.chat_max_messages < 1 or not 1 <= self.chat_message_chars <= 20_000 or self.chat_max_new_tokens < 1:
+            raise ValueError("chat_max_messages, chat_max_new_tokens >= 1 and chat_message_chars in [1, 20000]")
+        if self.chat_temperature <= 0 or self.chat_job_timeout_seconds <= 0:
+            raise ValueError("chat_temperature and chat_job_timeout_seconds must be > 0")
         for name in ("calibration_fraction", "gold_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")

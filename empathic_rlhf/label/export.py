@@ -1,6 +1,8 @@
 """Labels out of the database, as the shared records (``empathic_rlhf.records``) later stages read:
 
-- ``labels.jsonl``: one ``records.Label`` per judgement (source ``human``);
+- ``labels.jsonl``: one ``records.Label`` per judgement, its ``source`` the annotator's kind in the database
+  (``human``, or ``synthetic:<oracle>`` for a simulated annotator: label/simulate.py) -- decided here from the
+  row, never by the caller, so no path can write a simulated label as a human one;
 - ``tasks.jsonl``: the labelled tasks as ``records.Task`` (context, the prompt as π saw it, candidates), so labels
   plus tasks are self-contained;
 - ``pairs.jsonl``: ``records.Pair`` rows, built only by ``records.pairs_from_label`` -- the one converter every
@@ -15,6 +17,7 @@ from datetime import timezone
 from pathlib import Path
 
 from .. import records
+from ..errors import EmpathicError
 from ..records import write_records
 
 
@@ -24,14 +27,17 @@ def _rows(store):
     from .models import Annotator, Label, Task
 
     with store.read() as s:
-        return s.execute(select(Label, Task.record, Annotator.name).join(Task, Task.id == Label.task_id)
+        return s.execute(select(Label, Task.record, Annotator.name, Annotator.kind).join(Task, Task.id == Label.task_id)
                          .join(Annotator, Annotator.id == Label.annotator_id).order_by(Label.id)).all()
 
 
-def label_record(label, task_id: str, annotator: str) -> records.Label:
+def label_record(label, task_id: str, annotator: str, kind: str) -> records.Label:
+    """The record of one stored label; ``kind`` is its annotator's ``Annotator.kind``, which becomes the source."""
+    if kind != "human" and not kind.startswith("synthetic:"):
+        raise EmpathicError(f"annotator {annotator!r} has kind {kind!r}: expected human or synthetic:<oracle>")
     created = label.created_at if label.created_at.tzinfo else label.created_at.replace(tzinfo=timezone.utc)
     return records.Label.model_validate({
-        "task_id": task_id, "annotator": annotator, "source": "human", "outcome": label.outcome,
+        "task_id": task_id, "annotator": annotator, "source": kind, "outcome": label.outcome,
         "best": label.best, "ratings": label.ratings, "edit": label.edit, "shown_order": label.shown_order,
         "seconds": round(label.seconds, 3), "created_at": created.isoformat()})
 
@@ -39,10 +45,10 @@ def label_record(label, task_id: str, annotator: str) -> records.Label:
 def export_records(store, counts: Counter | None = None):
     """``(labels, pairs, tasks)`` as records."""
     labels, pairs, tasks = [], [], {}
-    for label, task_json, name in _rows(store):
+    for label, task_json, name, kind in _rows(store):
         task = tasks.get(task_json["task_id"]) or records.Task.model_validate(task_json)
         tasks[task.task_id] = task
-        labels.append(label_record(label, task.task_id, name))
+        labels.append(label_record(label, task.task_id, name, kind))
         pairs.extend(records.pairs_from_label(task, labels[-1], counts))
     return labels, pairs, list(tasks.values())
 

@@ -14,14 +14,15 @@ import json
 
 LABEL_BODY_LIMIT = 128 * 1024
 OTHER_BODY_LIMIT = 1024
-BODY_LIMITS = {("POST", "/api/labels"): LABEL_BODY_LIMIT}
+BODY_LIMITS = {("POST", "/api/labels"): LABEL_BODY_LIMIT,
+               ("POST", "/api/chat/messages"): LABEL_BODY_LIMIT}  # a chat message: at most 20,000 characters
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
            (b"cross-origin-opener-policy", b"same-origin")]
-PRIVATE_PREFIXES = ("/api/", "/join/", "/admin/")  # token in the URL or personal data in the answer
+PRIVATE_PREFIXES = ("/api/", "/join/", "/admin/", "/chat/")  # token in the URL or personal data in the answer
 
 
 class BodyTooLarge(Exception):

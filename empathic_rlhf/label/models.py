@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+HUMAN = "human"  # Annotator.kind of a person
 
 
 def utcnow() -> datetime:
@@ -50,6 +54,9 @@ class Annotator(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the invite token; never the token
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "human", or "synthetic:<oracle>" for a simulated annotator (label/simulate.py); exports take a label's
+    # source from here, so a simulated annotator's labels can never be written as human ones
+    kind: Mapped[str] = mapped_column(String(300), default=HUMAN, server_default=HUMAN)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -87,5 +94,63 @@ class Label(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (
         CheckConstraint("outcome IN ('best', 'tie', 'all_bad', 'skip')", name="ck_labels_outcome"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class Chat(Base):
+    """One live conversation of an invited person with the policy (``routes/chat.py``). It exists only once the
+    person consented: ``consent_version`` names the consent text they agreed to."""
+    __tablename__ = "chats"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), index=True)
+    consent_version: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = ({"sqlite_autoincrement": True},)  # a deleted chat's id (and its task ids) never come back
+
+
+class ChatTurn(Base):
+    """A turn of a conversation; an assistant turn picked from candidates names the live-chat task it made."""
+    __tablename__ = "chat_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    idx: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(10))  # user | assistant
+    text: Mapped[str] = mapped_column(Text)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "idx", name="uq_chat_turns_chat_idx"),
+        CheckConstraint("role IN ('user', 'assistant')", name="ck_chat_turns_role"),
+    )
+
+
+class ChatJob(Base):
+    """A policy reply to produce: the queue between the web server (inserts) and ``label worker`` (claims).
+
+    status: queued -> running (a worker claimed it) -> done (k = 1: the reply is a turn) or ready (k > 1: the
+    candidates wait for the person's choice) -> done; failed when generation raised. One job per reply slot:
+    UNIQUE(chat_id, turn_idx). ``attempts`` counts claims, so a worker whose claim timed out and was taken over
+    cannot write back over the newer claim."""
+    __tablename__ = "chat_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    turn_idx: Mapped[int] = mapped_column(Integer)
+    k: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[list] = mapped_column(JSON)  # the messages exactly as the policy sees them
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    candidates: Mapped[list | None] = mapped_column(JSON, nullable=True)  # reply texts
+    source: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the policy that wrote them
+    sampling: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "turn_idx", name="uq_chat_jobs_chat_turn"),
+        CheckConstraint("status IN ('queued', 'running', 'ready', 'done', 'failed')", name="ck_chat_jobs_status"),
+        Index("ix_chat_jobs_claim", "status", "id"),
         {"sqlite_autoincrement": True},
     )

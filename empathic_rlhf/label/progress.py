@@ -1,5 +1,9 @@
 """What the admin page and ``empathic label report`` show: progress, speed, gold accuracy, agreement, and
-position bias. One read of the labels table; all arithmetic in Python (label counts are small)."""
+position bias. One read of the labels table; all arithmetic in Python (label counts are small).
+
+People and simulated annotators (``Annotator.kind``: ``human`` / ``synthetic:<oracle>``, label/simulate.py) are
+never pooled: agreement and position bias are computed within each kind (``by_kind``), and the top-level
+``agreement``, ``agreement_curve`` and ``position_bias`` are the people's alone."""
 
 from __future__ import annotations
 
@@ -23,10 +27,10 @@ def stats(store) -> dict:
     with store.read() as s:
         rows = s.execute(select(Label.outcome, Label.best, Label.shown_order[0].as_string(),
                                 func.json_array_length(Label.shown_order), Label.seconds, Label.created_at,
-                                Annotator.name, Task.task_id, Task.gold_best)
+                                Annotator.name, Task.task_id, Task.gold_best, Annotator.kind)
                          .join(Annotator, Annotator.id == Label.annotator_id)
                          .join(Task, Task.id == Label.task_id).order_by(Label.id)).all()
-        names = list(s.scalars(select(Annotator.name).order_by(Annotator.id)))
+        names = s.execute(select(Annotator.name, Annotator.kind).order_by(Annotator.id)).all()
         n_tasks, slots, free, n_gold = s.execute(select(
             func.count(Task.id), func.coalesce(func.sum(Task.quota), 0), func.coalesce(func.sum(Task.remaining), 0),
             func.count(Task.gold_best))).one()
@@ -41,12 +45,12 @@ def stats(store) -> dict:
                             s.execute(select(Task.task_id, Task.record).where(Task.task_id.in_(chunk))).all())
     hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
     hour_ago_naive = hour_ago.replace(tzinfo=None)  # SQLite hands back naive UTC datetimes
-    per = {n: {"annotator": n, "labels": 0, "skips": 0, "last_hour": 0, "seconds": [], "gold_n": 0, "gold_ok": 0}
-           for n in names}
-    judgements: dict[str, dict[str, str]] = defaultdict(dict)
-    first_wins = first_n = expected = 0.0
+    per = {n: {"annotator": n, "kind": kind, "labels": 0, "skips": 0, "last_hour": 0, "seconds": [], "gold_n": 0,
+               "gold_ok": 0} for n, kind in names}
+    judgements: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))  # kind, task, name
+    bias = defaultdict(lambda: [0, 0, 0.0])  # kind -> [first shown wins, best labels, expected wins]
     hourly: dict[tuple, int] = defaultdict(int)
-    for outcome, best, first_shown, k, seconds, created, name, task_id, gold in rows:
+    for outcome, best, first_shown, k, seconds, created, name, task_id, gold, kind in rows:
         hourly[created.year, created.month, created.day, created.hour] += 1
         p = per[name]
         p["labels"] += 1
@@ -57,11 +61,11 @@ def stats(store) -> dict:
             p["gold_n"] += 1
             p["gold_ok"] += best == gold
         if gold is None and outcome != "skip" and task_id in cand_ids:
-            judgements[task_id][name] = agreement.code(outcome, best, cand_ids[task_id])
+            judgements[kind][task_id][name] = agreement.code(outcome, best, cand_ids[task_id])
         if outcome == "best":
-            first_n += 1
-            first_wins += best == first_shown
-            expected += 1 / k
+            bias[kind][0] += best == first_shown
+            bias[kind][1] += 1
+            bias[kind][2] += 1 / k
     annotators = []
     for p in per.values():
         secs = p.pop("seconds")
@@ -70,24 +74,39 @@ def stats(store) -> dict:
         p["gold_accuracy"] = round(p["gold_ok"] / p["gold_n"], 4) if p["gold_n"] else None
         annotators.append(p)
     all_secs = [r.seconds for r in rows]
-    overlapped = {t: v for t, v in judgements.items() if len(v) >= 2}
+    labels_by_kind = defaultdict(int)
+    for r in rows:
+        labels_by_kind[r.kind] += 1
+    by_kind = {kind: {"labels": n, "annotators": sum(p["kind"] == kind for p in annotators),
+                      "agreement": agreement_block(judgements[kind]), "position_bias": position_bias(*bias[kind])}
+               for kind, n in sorted(labels_by_kind.items())}
+    human = by_kind.get("human") or {"agreement": agreement_block({}), "position_bias": position_bias(0, 0, 0.0)}
     return {
         "overall": {"tasks": n_tasks - n_gold, "gold_tasks": n_gold, "slots": slots, "slots_filled": slots - free,
-                    "labels": len(rows),
+                    "labels": len(rows), "labels_by_kind": dict(sorted(labels_by_kind.items())),
                     "labels_last_hour": sum(p["last_hour"] for p in annotators),
                     "median_seconds": round(statistics.median(all_secs), 2) if all_secs else None},
         "annotators": annotators,
         "per_hour": [{"hour": "%04d-%02d-%02dT%02d:00" % h, "labels": n} for h, n in sorted(hourly.items())][-48:],
-        "agreement_curve": agreement_curve(judgements),
-        "agreement": {"overlapping_tasks": len(overlapped), "cohen": agreement.cohen_pairs(overlapped),
-                      "fleiss": agreement.fleiss(overlapped), "krippendorff": agreement.kripp_alpha(overlapped)},
-        "position_bias": {
-            "best_labels": int(first_n), "first_shown_wins": int(first_wins),
+        "agreement_curve": agreement_curve(judgements["human"]),
+        "agreement": human["agreement"],  # people only; simulated annotators' in by_kind
+        "position_bias": human["position_bias"],
+        "by_kind": by_kind,
+    }
+
+
+def agreement_block(judgements: dict[str, dict[str, str]]) -> dict:
+    overlapped = {t: v for t, v in judgements.items() if len(v) >= 2}
+    return {"overlapping_tasks": len(overlapped), "cohen": agreement.cohen_pairs(overlapped),
+            "fleiss": agreement.fleiss(overlapped), "krippendorff": agreement.kripp_alpha(overlapped)}
+
+
+def position_bias(first_wins: int, first_n: int, expected: float) -> dict:
+    return {"best_labels": int(first_n), "first_shown_wins": int(first_wins),
             "rate": round(first_wins / first_n, 4) if first_n else None,
             "expected": round(expected / first_n, 4) if first_n else None,
             # exact test against the average chance rate 1/k (k may vary per task, so this is approximate)
-            "p_value": binomial_p(int(first_wins), int(first_n), expected / first_n) if first_n else None},
-    }
+            "p_value": binomial_p(int(first_wins), int(first_n), expected / first_n) if first_n else None}
 
 
 def agreement_curve(judgements: dict[str, dict[str, str]], points: int = 8) -> list[dict]:
@@ -105,21 +124,28 @@ def agreement_curve(judgements: dict[str, dict[str, str]], points: int = 8) -> l
 
 def format_stats(st: dict) -> str:
     o = st["overall"]
-    lines = [f"labels {o['labels']}  slots {o['slots_filled']}/{o['slots']}  tasks {o['tasks']} "
+    kinds = ", ".join(f"{kind} {n}" for kind, n in o["labels_by_kind"].items())
+    lines = [f"labels {o['labels']} ({kinds or 'none yet'})  slots {o['slots_filled']}/{o['slots']}  tasks {o['tasks']} "
              f"(+{o['gold_tasks']} gold)  median {o['median_seconds']} s/label", "",
              f"{'annotator':<20} {'labels':>6} {'skips':>5} {'last h':>6} {'med s':>6} {'/hour':>6} {'gold acc':>8}"]
     for p in st["annotators"]:
+        tag = "" if p["kind"] == "human" else f"  [{p['kind']}]"
         lines.append(f"{p['annotator']:<20} {p['labels']:>6} {p['skips']:>5} {p['last_hour']:>6} "
-                     f"{_fmt(p['median_seconds']):>6} {_fmt(p['labels_per_hour']):>6} {_fmt(p['gold_accuracy']):>8}")
-    ag = st["agreement"]
-    lines += ["", f"agreement on {ag['overlapping_tasks']} overlapping tasks: Fleiss kappa {_fmt(ag['fleiss']['kappa'])}"
-              f" ({ag['fleiss']['raters']} raters x {ag['fleiss']['tasks']} tasks), Krippendorff alpha "
-              f"{_fmt(ag['krippendorff']['alpha'])}"]
-    lines += [f"  Cohen kappa {c['a']} / {c['b']}: {_fmt(c['kappa'])} on {c['n']} tasks" for c in ag["cohen"]]
-    pb = st["position_bias"]
-    lines += ["", f"position bias: first shown wins {pb['first_shown_wins']}/{pb['best_labels']} "
-              f"(rate {_fmt(pb['rate'])}, chance {_fmt(pb['expected'])}, p {_fmt(pb['p_value'])})"]
+                     f"{_fmt(p['median_seconds']):>6} {_fmt(p['labels_per_hour']):>6} {_fmt(p['gold_accuracy']):>8}{tag}")
+    shown = {"human": {"agreement": st["agreement"], "position_bias": st["position_bias"]}, **st["by_kind"]}
+    for kind, block in shown.items():  # people first, then each simulated kind: never pooled
+        lines += _kind_lines(kind, block["agreement"], block["position_bias"])
     return "\n".join(lines)
+
+
+def _kind_lines(kind: str, ag: dict, pb: dict) -> list[str]:
+    lines = ["", f"{kind} agreement on {ag['overlapping_tasks']} overlapping tasks: Fleiss kappa "
+             f"{_fmt(ag['fleiss']['kappa'])} ({ag['fleiss']['raters']} raters x {ag['fleiss']['tasks']} tasks), "
+             f"Krippendorff alpha {_fmt(ag['krippendorff']['alpha'])}"]
+    lines += [f"  Cohen kappa {c['a']} / {c['b']}: {_fmt(c['kappa'])} on {c['n']} tasks" for c in ag["cohen"]]
+    lines += [f"{kind} position bias: first shown wins {pb['first_shown_wins']}/{pb['best_labels']} "
+              f"(rate {_fmt(pb['rate'])}, chance {_fmt(pb['expected'])}, p {_fmt(pb['p_value'])})"]
+    return lines
 
 
 def _fmt(x) -> str:

@@ -8,6 +8,7 @@ import time
 
 from pydantic import ValidationError
 
+from ..errors import EmpathicError
 from . import assign
 from .config import LabelConfig
 from .requests import LabelRejected, LabelRequest
@@ -24,11 +25,13 @@ def _annotator_id(store, name: str) -> int:
     from .models import Annotator
 
     with store.tx() as s:
-        found = s.scalar(select(Annotator.id).where(Annotator.name == name))
+        found = s.execute(select(Annotator.id, Annotator.kind).where(Annotator.name == name)).first()
     if found is None:
         invite(store, name)  # the token is not needed on the terminal; the link can be rotated later
         return _annotator_id(store, name)
-    return found
+    if found.kind != "human":  # a person's labels under a simulated annotator would be exported as synthetic
+        raise EmpathicError(f"annotator {name!r} is simulated ({found.kind}): choose another name")
+    return found.id
 
 
 def _print_task(view: dict, progress: dict, config: LabelConfig, out) -> None:
@@ -60,7 +63,8 @@ def _ask_ratings(ask, out, cand_ids: list[str], config: LabelConfig, required: b
     return ratings
 
 
-def run_terminal(store, config: LabelConfig, name: str, ask=input, out=print) -> int:
+def run_terminal(store, config: LabelConfig, name: str, ask=None, out=print) -> int:
+    ask = ask or input  # looked up per call, not bound at import (tests replace builtins.input)
     me = _annotator_id(store, name)
     with store.tx() as s:
         assign.expire_stale(s, config.reservation_minutes)

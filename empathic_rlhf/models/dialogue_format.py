@@ -5,10 +5,13 @@ the tokenizer's chat template decides the text:
 
 - ``chat-template``: the model's own template (instruct models such as SmolLM2-135M-Instruct).
 - ``seed``: the seed's format for models with no template (GPT-2): ``turn <SOC> turn <SOC> reply <EOT>``, with
-  the knowledge segment (situation/emotion) first as ``<knowledge> ... <SOC>``. ``<SOC>``, ``<EOT>`` and the
-  segment tokens are added to the vocabulary as special tokens (and the embeddings resized), so the model is not
-  "position and colour blind" (TransferTransfo, Wolf et al. 2019): :func:`segment_ids` gives each token the id of
-  its segment's token, for models that take ``token_type_ids`` (GPT-2 embeds them with its token embeddings).
+  the knowledge segment (situation/emotion) first as ``<knowledge> ... <SOC>``. ``<SOC>``, ``<EOT>`` and
+  ``<knowledge>`` are added to the vocabulary as special tokens (and the embeddings resized).
+
+Segments are told apart by these tokens in the sequence itself, not by TransferTransfo's token-type ids
+(Wolf et al. 2019): TRL 1.16's text collators (SFT, DPO) pass no ``token_type_ids`` (only its vision collators
+do), RLOO/GRPO give the reply's tokens type 0, and vLLM takes none, so a segment embedding could not be the same
+in training, sampling, RL and scoring (docs/gpu.md, "Segment ids").
 
 ``<SOC>`` and ``<EOT>`` swallow the space before them (``lstrip``), so a prompt rendered with the generation
 prompt (``... <SOC>``) tokenizes to an exact prefix of prompt + completion, as TRL's SFT and RL trainers need.
@@ -20,9 +23,8 @@ from importlib import resources
 from typing import Literal
 
 SOC, EOT = "<SOC>", "<EOT>"
-KNOWLEDGE, USER, ASSISTANT = "<knowledge>", "<user>", "<assistant>"
-SEED_SPECIAL_TOKENS = (SOC, EOT, KNOWLEDGE, USER, ASSISTANT)
-SEGMENT_TOKEN = {"system": KNOWLEDGE, "user": USER, "assistant": ASSISTANT}
+KNOWLEDGE = "<knowledge>"
+SEED_SPECIAL_TOKENS = (SOC, EOT, KNOWLEDGE)
 
 FormatName = Literal["auto", "seed", "chat-template"]
 
@@ -58,7 +60,7 @@ def apply_format(tokenizer, model=None, requested: FormatName = "auto") -> str:
 
 
 def add_seed_tokens(tokenizer) -> None:
-    """Add the seed's separators and segment tokens as special tokens; ``<EOT>`` becomes the EOS token."""
+    """Add the seed's separators and knowledge marker as special tokens; ``<EOT>`` becomes the EOS token."""
     from tokenizers import AddedToken
 
     missing = [t for t in SEED_SPECIAL_TOKENS if t not in tokenizer.get_vocab()]
@@ -85,18 +87,3 @@ def sync_model(model, tokenizer) -> None:
             config.eos_token_id = tokenizer.eos_token_id
             config.pad_token_id = tokenizer.pad_token_id
 
-
-def segment_ids(input_ids: list[int], roles: list[str], tokenizer) -> list[int]:
-    """Token-type ids for a seed-format sequence: each token gets the id of its segment's token.
-
-    ``roles`` are the roles of the rendered messages in order (append ``"assistant"`` when the sequence ends
-    with the generation prompt). A ``<SOC>`` opens the next message's segment.
-    """
-    soc = tokenizer.convert_tokens_to_ids(SOC)
-    segment_of = {role: tokenizer.convert_tokens_to_ids(tok) for role, tok in SEGMENT_TOKEN.items()}
-    message, out = 0, []
-    for token in input_ids:
-        if token == soc:
-            message += 1
-        out.append(segment_of[roles[min(message, len(roles) - 1)]])
-    return out

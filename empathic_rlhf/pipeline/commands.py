@@ -11,22 +11,30 @@ import json
 import sys
 import textwrap
 
+from ..distributed import is_main_process
 from ..stage_cli import add_run_options, config_help, run_config_from
+from .launch import add_launcher_options
 from .stages import STAGE_NAMES
 
 
 def _run(args, overrides) -> int:
     from ..errors import WaitingForLabels
+    from .launch import launcher_from_args
     from .run import run_pipeline
 
+    launcher = launcher_from_args(args)  # a bad flag combination fails before the config loads
+    if args.rounds is not None:  # --rounds N is --rounds.count=N (an explicit --rounds.count=... after it wins)
+        overrides = [f"--rounds.count={args.rounds}", *overrides]
     config = run_config_from(args, overrides)
     if args.force:
         print(f"--force: rerunning every stage{f' up to {args.until}' if args.until else ''}, up to date or not",
               file=sys.stderr)
     try:
-        entries = run_pipeline(config, force=args.force, until=args.until)
+        entries = run_pipeline(config, force=args.force, until=args.until, launcher=launcher)
     except WaitingForLabels as waiting:
         print(f"\nthe run stops here: {waiting}")
+        return 0
+    if not is_main_process():  # under `accelerate launch ... run`: one summary, from the main process
         return 0
     print(f"\nrun directory: {config.run_path}")
     for name, entry in entries.items():
@@ -44,6 +52,8 @@ def run_one_stage(args, overrides) -> int:
         print(f"--force: rerunning {args.stage}" + (f" ({', '.join(before)} only if out of date)" if before else ""),
               file=sys.stderr)
     entry = run_with_needs(config, args.stage, force=args.force)
+    if not is_main_process():  # under `accelerate launch`: one summary, from the main process
+        return 0
     print(json.dumps({"stage": args.stage, "run": str(config.run_path), **entry.get("summary", {})}, indent=2,
                      default=str))
     return 0
@@ -58,4 +68,8 @@ def add_commands(subparsers) -> None:
     add_run_options(parser, force_help="Rerun every stage (up to --until) even when it is up to date.")
     parser.add_argument("--until", choices=STAGE_NAMES, metavar="STAGE",
                         help=f"Stop after this stage (one of {', '.join(STAGE_NAMES)}).")
+    parser.add_argument("--rounds", type=int, metavar="N",
+                        help="Run the loop N times (same as --rounds.count=N; docs/rounds.md): rounds 2..N sample from "
+                             "the last policy, select and label tasks, refresh the reward model, continue RL.")
+    add_launcher_options(parser)
     parser.set_defaults(func=_run)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import sys
 
 from .. import config as cfg
+from ..distributed import is_main_process, main_process_only, num_processes, wait_for_everyone
+from ..errors import EmpathicError
 from ..run_config import RunConfig
 from ..rundir import RunDir, Timer
+from .launch import SINGLE_PROCESS_STAGES, TRAINING_STAGES
 from .stages import STAGES, Stage, stage_named
 
 
@@ -20,39 +23,66 @@ def stage_hash(config: RunConfig, stage: Stage) -> str:
     return cfg.config_hash(stage_config(config, stage))
 
 
-def run_stage(config: RunConfig, stage: Stage, *, force: bool = False) -> dict:
+def run_stage(config: RunConfig, stage: Stage, *, force: bool = False, launcher=None) -> dict:
     """Run one stage (unless up to date and not forced) and record it in the manifest.
 
     Only a stage that finished writes anything beside its own folder: its manifest entry (with its config) and
     the run's ``config.yaml``; a failed stage leaves both as they were.
+
+    Under ``accelerate launch`` (several processes) the main process decides whether the stage is up to date and
+    writes the record; a training stage runs on every process, any other stage on the main process only while
+    the others wait (:mod:`empathic_rlhf.distributed`). With a ``launcher`` (``empathic run --launcher
+    accelerate``) an out-of-date training stage runs as an ``accelerate launch`` subprocess, which records it.
     """
+    if stage.name in SINGLE_PROCESS_STAGES and num_processes() > 1:
+        raise EmpathicError(f"the {stage.name} stage runs in one process: start it with `empathic run --launcher "
+                            "accelerate` (not under accelerate launch), which distributes the training stages only")
     run = RunDir(config.run_path)
     inputs = stage.inputs(config, run)
     digest = stage_hash(config, stage)
-    up_to_date = run.is_up_to_date(stage.name, digest, inputs)
+    up_to_date = main_process_only(run.is_up_to_date)(stage.name, digest, inputs)
     if up_to_date and not force:
-        print(f"[{stage.name}] up to date, skipped (--force to rerun)", file=sys.stderr)
+        _say(f"[{stage.name}] up to date, skipped (--force to rerun)")
+        return main_process_only(run.manifest)()["stages"][stage.name]
+    if launcher is not None and stage.name in TRAINING_STAGES:
+        launcher.run_stage(config, stage.name, force=force)
         return run.manifest()["stages"][stage.name]
     reason = "up to date, rerun because of --force" if up_to_date else "running"
-    print(f"[{stage.name}] {reason}", file=sys.stderr)
+    _say(f"[{stage.name}] {reason}" + (f" on {num_processes()} processes" if stage.name in TRAINING_STAGES
+                                         and num_processes() > 1 else ""))
     with Timer() as timer:
-        result = stage.run(config, run)
-    run.record(stage.name, digest, inputs, result["outputs"], timer.seconds, result.get("summary"),
-               config=stage_config(config, stage))
-    run.save_config(cfg.to_dict(config))
-    print(f"[{stage.name}] done in {timer.seconds:.1f} s", file=sys.stderr)
-    return run.manifest()["stages"][stage.name]
+        result = stage.run(config, run) if stage.name in TRAINING_STAGES else main_process_only(stage.run)(config,
+                                                                                                         run)
+    wait_for_everyone()  # every process is done with the stage before its record says so
+
+    @main_process_only
+    def record() -> dict:
+        run.record(stage.name, digest, inputs, result["outputs"], timer.seconds, result.get("summary"),
+                   config=stage_config(config, stage))
+        run.save_config(cfg.to_dict(config))
+        return run.manifest()["stages"][stage.name]
+
+    entry = record()
+    _say(f"[{stage.name}] done in {timer.seconds:.1f} s")
+    return entry
 
 
-def run_pipeline(config: RunConfig, *, force: bool = False, until: str | None = None) -> dict:
-    """Run every enabled stage in order (up to ``until``, a stage name); returns the manifest's stage entries."""
+def _say(line: str) -> None:
+    """A progress line, printed once (by the main process) however many processes run."""
+    if is_main_process():
+        print(line, file=sys.stderr)
+
+
+def run_pipeline(config: RunConfig, *, force: bool = False, until: str | None = None, launcher=None) -> dict:
+    """Run every enabled stage in order (up to ``until``, a stage name); returns the manifest's stage entries.
+    ``launcher``: an :class:`~empathic_rlhf.pipeline.launch.AccelerateLauncher` for the training stages, or None."""
     if until is not None:
         stage_named(until)  # an unknown name fails here, before anything runs
     entries = {}
     for stage in STAGES:
         if not stage.enabled(config):
             continue
-        entries[stage.name] = run_stage(config, stage, force=force)
+        entries[stage.name] = run_stage(config, stage, force=force, launcher=launcher)
         if stage.name == until:
             break
     return entries

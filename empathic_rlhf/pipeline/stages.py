@@ -18,6 +18,7 @@ from ..run_config import RunConfig
 from ..rundir import RunDir
 from ..sample import stage as sample_stage
 from ..sft import stage as sft_stage
+from . import rounds
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("reward", ("model", "prepare", "reward"), reward_stage.inputs, reward_stage.run, needs=("sample",)),
     Stage("dyme", ("data", "dyme"), dyme_stage.inputs, dyme_stage.run, enabled=dyme_stage.enabled),
     Stage("rl", ("model", "prepare", "rl", "static_reward"), rl_stage.inputs, rl_stage.run, needs=rl_stage.needs),
+    # rounds 2..N (rounds.count > 1): each round's own stages decide what to rerun, so this driver reads every section
+    Stage("rounds", ("model", "prepare", "sample", "acquire", "label", "reward", "rl", "static_reward", "rounds"),
+          rounds.inputs, rounds.run, needs=("rl",), enabled=rounds.enabled),
     Stage("dpo", ("model", "prepare", "reward", "dpo"), dpo_stage.inputs, dpo_stage.run, needs=("reward",)),
     Stage("evaluate", ("model", "evaluate"), evaluate_stage.inputs, evaluate_stage.run,
           needs=evaluate_stage.needs),

@@ -64,6 +64,36 @@ def stages_section(manifest: dict) -> str:
             f"{rows}<tr><td><b>total</b></td><td><b>{total:,.0f}</b></td><td></td></tr></table>")
 
 
+def _plus_minus(value, se) -> str:
+    return "–" if value is None else f"{value:+.3f} ± {se:.3f}" if se is not None else f"{value:+.3f}"
+
+
+def rounds_section(run: Path) -> str:
+    """One row per round (``rounds/summary.json``, rounds.count > 1): labels so far, the reward model's held-out
+    accuracy, RL's gain over π on the report prompts and its KL to π."""
+    rows = (_json(run / "rounds" / "summary.json") or {}).get("rounds", [])
+    if not rows:
+        return ""
+    body = []
+    for r in rows:
+        ci = r.get("reward_accuracy_ci95") or [None, None]
+        accuracy = "–" if r.get("reward_accuracy") is None else (
+            f"{_fmt(r['reward_accuracy'])} <small>[{_fmt(ci[0])}, {_fmt(ci[1])}], n={_fmt(r.get('reward_heldout_pairs'))}"
+            "</small>")
+        gain = _plus_minus(r.get("rl_gain"), r.get("rl_gain_se"))
+        if r.get("rl_report_prompts"):
+            gain += f" <small>({r['rl_report_prompts']} prompts × {r.get('rl_samples_per_prompt')})</small>"
+        body.append([_fmt(r["round"]), _fmt(r.get("labels")), _fmt(r.get("label_source")), _fmt(r.get("new_labels")),
+                     _fmt(r.get("acquire_rule")), accuracy, gain, _plus_minus(r.get("kl"), r.get("kl_se")),
+                     _fmt(r.get("kept_step"))])
+    return ("<h2>Rounds</h2><p>Each round: the reward model refreshed on all labels so far (warm start), RL continued "
+            "from the previous round's policy with the KL to π. Accuracy: held-out pairs of that round's labels (95% "
+            "interval); RL gain: the kept policy minus π on the report prompts, in that round's reward (± SE over "
+            f"prompts). Evaluate reads round {len(rows)}'s policy.</p>"
+            + _html_table(["round", "labels so far", "source", "new labels", "acquire rule",
+                           "reward held-out accuracy", "RL gain vs π (± SE)", "KL to π (± SE)", "kept step"], body))
+
+
 def plots_section(run: Path) -> str:
     charts = []
     sft = _json(run / "sft" / "metrics.json") or {}
@@ -220,7 +250,7 @@ def build_report(run: Path) -> Path:
     banner = ('<p class="note">Smoke demo (profile <b>demo</b>): a small subset on a laptop CPU. These numbers show '
               'the loop works end to end; they are not results.</p>' if profile == "demo" else "")
     body = "".join([
-        f"<h1>empathic-rlhf run: {escape(run.name)}</h1>", banner, stages_section(manifest),
+        f"<h1>empathic-rlhf run: {escape(run.name)}</h1>", banner, stages_section(manifest), rounds_section(run),
         evaluation_section(run), reward_section(run), plots_section(run), dialogues_section(run),
         changed_section(run), rl_samples_section(run), f"<h2>Config</h2><pre>{escape(config_text)}</pre>"])
     html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(run.name)} report</title>"

@@ -4,7 +4,7 @@ rebuilt whenever any of them changes."""
 from __future__ import annotations
 
 REPORTED = ("sft/metrics.json", "reward/metrics.json", "rl/metrics.json", "dpo/metrics.json",
-            "evaluate/table.json", "dyme/metrics.json")
+            "evaluate/table.json", "dyme/metrics.json", "rounds/summary.json")
 
 
 def inputs(config, run) -> dict[str, str]:

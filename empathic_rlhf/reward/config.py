@@ -11,7 +11,9 @@ class RewardConfig:
 
     labels: str = field(default="auto", metadata={
         "help": "Label source: auto (human labels if <run>/label/labels.jsonl exists, else `bootstrap`), human, "
-                "gold-vs-policy, or synthetic:<scorer> (e.g. synthetic:static)."})
+                "simulated (the simulated annotators' labels in <run>/label/labels.jsonl: `empathic label "
+                "simulate`, for dry runs), gold-vs-policy, or synthetic:<scorer> (e.g. synthetic:static: one "
+                "noiseless label per task)."})
     bootstrap: str = field(default="gold-vs-policy", metadata={
         "help": "Source used by `labels: auto` when there are no human labels."})
     heldout_fraction: float = field(default=0.2, metadata={
@@ -38,13 +40,18 @@ class RewardConfig:
                 "reward with EPITOME's human levels on this many EPITOME test pairs, and with the empathy "
                 "classifiers on π's held-out replies (reward/probe.py). 0: skip."})
     max_tasks: int | None = field(default=None, metadata={"help": "Use at most this many tasks (demo subsets)."})
+    init_model: str | None = field(default=None, metadata={
+        "help": "Warm start: a reward model folder (one `empathic reward train` wrote) whose weights and scalar head "
+                "training starts from, instead of a new head on the backbone. Rounds set it to the previous round's "
+                "reward model (pipeline/rounds.py)."})
 
     def __post_init__(self):
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ValueError(f"heldout_fraction must be in (0, 1), got {self.heldout_fraction}")
-        allowed = ("auto", "human", "gold-vs-policy")
+        allowed = ("auto", "human", "simulated", "gold-vs-policy")
         if self.labels not in allowed and not self.labels.startswith("synthetic:"):
-            raise ValueError(f"labels must be auto, human, gold-vs-policy or synthetic:<scorer>, got {self.labels!r}")
+            raise ValueError(f"labels must be auto, human, simulated, gold-vs-policy or synthetic:<scorer>, "
+                             f"got {self.labels!r}")
         if self.backbone not in ("policy", "minilm"):
             raise ValueError(f"backbone must be policy or minilm, got {self.backbone!r}")
         if self.method not in ("full", "lora"):

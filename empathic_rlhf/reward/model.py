@@ -80,6 +80,18 @@ def load_backbone(policy_dir: str):
     return model, tokenizer
 
 
+def load_warm_start(folder: str | Path):
+    """A trained reward model (weights, scalar head and tokenizer, as saved) to go on training from: the warm
+    start of a later round. Its saved gain and bias are not used: training refits them."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder = check_reward_model_folder(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)  # as saved: an encoder's has no chat template, π's its own
+    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
 def _load_encoder(folder: str):
     import os
 

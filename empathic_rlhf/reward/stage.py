@@ -1,7 +1,9 @@
 """The ``reward`` stage: comparison tasks + labels -> reward model r in ``<run>/reward/model``.
 
 Labels: ``human`` (``<run>/label/labels.jsonl``, the labelling app's export) when present and ``labels: auto``;
-else the configured bootstrap source (``gold-vs-policy`` by default). The labels actually used are written to
+else the configured bootstrap source (``gold-vs-policy`` by default). ``simulated`` takes the export's labels of
+simulated annotators (``source: synthetic:<oracle>``, ``empathic label simulate``) for dry runs; ``human`` never
+takes them, and refuses an export that holds only simulated labels. The labels actually used are written to
 ``<run>/reward/labels.jsonl`` (each marked with its source) and the tasks they refer to to
 ``<run>/reward/tasks.jsonl``, so the stage can be inspected and rerun alone.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..distributed import is_main_process, main_process_only
 from ..errors import EmpathicError, WaitingForLabels
 from ..records import Label, Task, read_records, write_records
 
@@ -47,6 +50,8 @@ def inputs(config, run) -> dict[str, str]:
     sft_model = run.stage_dir("sft") / "model"
     if sft_model.is_dir():
         found["sft/model"] = str(sft_model)
+    if config.reward.init_model:
+        found["reward/init_model"] = config.reward.init_model
     return found
 
 
@@ -62,14 +67,16 @@ def choose_labels(config, run, tasks: list[Task]) -> tuple[list[Task], list[Labe
     source = config.reward.labels
     if source == "auto":
         source = "human" if human_labels_path(run).is_file() else config.reward.bootstrap
-    if source == "human":
+    if source in ("human", "simulated"):
         if not human_labels_path(run).is_file():
-            raise WaitingForLabels(waiting_message(run))
+            if source == "human":
+                raise WaitingForLabels(waiting_message(run))
+            raise EmpathicError(f"{human_labels_path(run)}: no exported labels; run `empathic label simulate "
+                                f"--name {run.path.name} --runs-dir {run.path.parent} --oracle ...` first")
         labelled = read_records(human_tasks_path(run), Task) if human_tasks_path(run).is_file() else []
         known = {t.task_id for t in labelled}
         tasks = labelled + [t for t in tasks if t.task_id not in known]
-        labels = [label for label in read_records(human_labels_path(run), Label) if label.source == "human"]
-        return tasks, labels, source
+        return tasks, exported_labels(human_labels_path(run), source), source
     if source == "gold-vs-policy":
         gold_tasks, labels = gold_vs_policy(tasks)
         return gold_tasks, labels, source
@@ -77,26 +84,56 @@ def choose_labels(config, run, tasks: list[Task]) -> tuple[list[Task], list[Labe
     return tasks, synthetic(tasks, scorer_named(name), name), source
 
 
+def exported_labels(path: Path, source: str) -> list[Label]:
+    """The export's labels of one kind: people's (``human``) or simulated annotators' (``simulated``: one oracle's
+    ``synthetic:<oracle>``). The other kind is left out and said so; never are the two pooled."""
+    everything = read_records(path, Label)
+    human = [label for label in everything if label.source == "human"]
+    simulated = [label for label in everything if label.synthetic]
+    oracles = sorted({label.source for label in simulated})
+    if source == "human":
+        if simulated and not human:
+            raise EmpathicError(f"{path}: its {len(simulated)} labels are all simulated ({', '.join(oracles)}), none "
+                                "human; set reward.labels: simulated to train on them in a dry run")
+        if simulated:
+            print(f"reward: {len(human)} human labels; {len(simulated)} simulated ones in {path} are left out")
+        return human
+    if not simulated:
+        raise EmpathicError(f"{path}: no simulated labels (source synthetic:<oracle>); run `empathic label simulate`")
+    if len(oracles) > 1:
+        raise EmpathicError(f"{path}: simulated labels of several oracles ({', '.join(oracles)}); keep one")
+    if human:
+        print(f"reward: {len(simulated)} simulated labels ({oracles[0]}); {len(human)} human ones are left out")
+    return simulated
+
+
 def run(config, run) -> dict:
     from .pairs import build_pairs, pairs_dir, write_pairs
     from .train import train_reward_model
 
-    tasks_path = run.stage_dir("sample") / "tasks.jsonl"
-    if not tasks_path.is_file():
-        raise EmpathicError(f"{tasks_path}: no comparison tasks; run `empathic sample` first")
-    tasks = read_records(tasks_path, Task)[: config.reward.max_tasks]
-    tasks, labels, source = choose_labels(config, run, tasks)
+    @main_process_only  # the stage's data files are written once; every training process gets the same data
+    def prepare_data():
+        tasks_path = run.stage_dir("sample") / "tasks.jsonl"
+        if not tasks_path.is_file():
+            raise EmpathicError(f"{tasks_path}: no comparison tasks; run `empathic sample` first")
+        tasks = read_records(tasks_path, Task)[: config.reward.max_tasks]
+        tasks, labels, source = choose_labels(config, run, tasks)
+        out = run.stage_dir("reward")
+        out.mkdir(parents=True, exist_ok=True)
+        write_records(out / "tasks.jsonl", tasks)
+        write_records(out / "labels.jsonl", labels)
+        pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
+        write_pairs(pairs_dir(run), pairs)
+        return tasks, labels, source, pairs, counts
+
+    tasks, labels, source, pairs, counts = prepare_data()
     out = run.stage_dir("reward")
-    out.mkdir(parents=True, exist_ok=True)
-    write_records(out / "tasks.jsonl", tasks)
-    write_records(out / "labels.jsonl", labels)
-    pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
-    write_pairs(pairs_dir(run), pairs)
     metrics = train_reward_model(backbone_of(config, run), pairs, counts, labels, tasks, config.reward, out,
                                  seed=config.seed)
     heldout = metrics["heldout"]["overall"]
-    print(f"reward model ({source} labels): held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs "
-          f"(95% CI {heldout['accuracy_ci95']})")
+    if is_main_process():
+        print(f"reward model ({source} labels): held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs "
+              f"(95% CI {heldout['accuracy_ci95']})")
     return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs"],
             "summary": {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"],
                         "heldout_accuracy_ci95": heldout["accuracy_ci95"]}}

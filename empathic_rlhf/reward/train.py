@@ -8,14 +8,15 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from ..distributed import main_process_only
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..records import GOLD_SOURCE, Label, Pair, Task, as_dicts
-from ..rundir import checkpoints_for, last_checkpoint
+from ..rundir import checkpoints_and_resume
 from ..splits import in_fraction
 from .config import RewardConfig
 from .heldout import evaluate_pairs
-from .model import RewardModel, load_backbone, reward_input_ids
+from .model import RewardModel, load_backbone, load_warm_start, reward_input_ids
 from .pairs import grouped_order, split_key
 
 
@@ -69,16 +70,23 @@ def train_reward_model(policy_dir: str, pairs: dict[str, list[Pair]], counts: Co
     if not train_pairs:
         raise EmpathicError(f"no training pairs from {len(labels)} labels ({dict(counts)}): need labels with "
                             "outcome 'best' or edits")
-    model, tokenizer = load_backbone(policy_dir)
+    model, tokenizer = load_warm_start(config.init_model) if config.init_model else load_backbone(policy_dir)
     rows = tokenized(grouped_order(train_pairs, config.epochs, seed), tokenizer, config.max_length, counts)
-    checkpoints = checkpoints_for(out_dir / "checkpoints", {
+    # one process clears stale checkpoints and picks the one to resume; every process resumes from it
+    checkpoints, last = main_process_only(checkpoints_and_resume)(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed,
         "data": hashlib.sha256(repr([(r["chosen_ids"], r["rejected_ids"]) for r in rows]).encode()).hexdigest()})
     trainer = RewardTrainer(model=model, args=trl_args(config, checkpoints, seed),
                             train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                             peft_config=lora_config(config))
-    last = last_checkpoint(checkpoints)
     trainer.train(resume_from_checkpoint=str(last) if last else None)
+    # evaluated, normalised and saved once, by the main process (its weights equal the others'); all get the metrics
+    return main_process_only(_evaluate_and_save)(trainer, tokenizer, rows, test_pairs, labels, tasks, counts, config,
+                                                 out_dir, seed)
+
+
+def _evaluate_and_save(trainer, tokenizer, rows, test_pairs, labels, tasks, counts, config: RewardConfig,
+                       out_dir: Path, seed: int) -> dict:
     model = trainer.model.merge_and_unload() if config.method == "lora" else trainer.model
     model.eval()
     reward_model = RewardModel(model, tokenizer)

@@ -65,7 +65,15 @@ class RlConfig:
         "help": "Prepared split whose contexts are the RL prompts; contexts used for comparison tasks "
                 "(labelling) are excluded, so r is never optimised on the contexts it was trained on."})
     max_prompts: int | None = field(default=None, metadata={"help": "Use at most N prompts (demo subsets)."})
+    init_policy: str | None = field(default=None, metadata={
+        "help": "Start RL from this policy folder instead of π (e.g. an earlier RL model); the KL penalty, held-out "
+                "KL and reward normalisation stay relative to π. Rounds set it to the previous round's policy."})
     report_to: list[str] = field(default_factory=list, metadata={"help": "tensorboard and/or wandb."})
+    use_vllm: bool = field(default=False, metadata={
+        "help": "Draw the rollouts with vLLM inside the training process (TRL's use_vllm, vllm_mode=colocate; "
+                "GPU only, pip install -e '.[gpu]'); false: the policy's own generate (docs/gpu.md)."})
+    vllm_gpu_memory_utilization: float = field(default=0.3, metadata={
+        "help": "use_vllm: share of the GPU's memory vLLM takes beside training (TRL's default 0.3)."})
 
     def __post_init__(self):
         if self.algorithm not in ("rloo", "grpo"):
@@ -83,6 +91,8 @@ class RlConfig:
                              f"got {self.kl_horizon}")
         if self.eval_prompts < 2:
             raise ValueError("eval_prompts must be >= 2 (a standard error over prompts needs several)")
+        if not 0 < self.vllm_gpu_memory_utilization < 1:
+            raise ValueError("vllm_gpu_memory_utilization must be in (0, 1): training needs the rest of the GPU")
         if self.eval_samples < 2:
             raise ValueError("eval_samples must be >= 2 (a per-prompt mean needs several replies)")
 

@@ -14,8 +14,10 @@ def policy_changed(policy, reference) -> bool:
                if name in ref)
 
 
-def training_outcome(log: list[dict], changed: bool, kept_step: int | None, mask_truncated: bool) -> dict:
-    """Flags and warnings from the step log (TRL's ``completions/clipped_ratio``), the weights and the kept step."""
+def training_outcome(log: list[dict], changed: bool, kept_step: int | None, mask_truncated: bool,
+                     start: str = "π") -> dict:
+    """Flags and warnings from the step log (TRL's ``completions/clipped_ratio``), the weights and the kept step.
+    ``start`` names the policy training started from (an earlier round's, when RL continues)."""
     steps = [r for r in log if "completions/clipped_ratio" in r]
     all_truncated = [r["step"] for r in steps if r["completions/clipped_ratio"] >= 1.0]
     nothing_in_loss = mask_truncated and bool(steps) and len(all_truncated) == len(steps)
@@ -24,9 +26,10 @@ def training_outcome(log: list[dict], changed: bool, kept_step: int | None, mask
         warnings.append(f"every reply of all {len(steps)} steps hit rl.max_completion_length and was masked out of "
                         "the loss (mask_truncated_completions): no token was trained on")
     if not changed:
-        warnings.append("the policy's weights equal π's after training: nothing was trained")
+        warnings.append(f"the policy's weights equal {start}'s after training: nothing was trained")
     if kept_step == 0:
-        warnings.append("no checkpoint beat π on the selection prompts by more than its noise: rl/model is π")
+        warnings.append(f"no checkpoint beat {start} on the selection prompts by more than its noise: rl/model is "
+                        f"{start}")
     return {"nothing_trained": nothing_in_loss or not changed, "policy_changed": changed,
             "steps_all_truncated": len(all_truncated), "steps": len(steps), "kept_is_pi": kept_step == 0,
             "warnings": warnings}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..distributed import is_main_process
 from ..io import atomic_path
 from .heldout import evaluate_heldout, is_better, paired_difference
 from .state import SELECTION_FILE, write_state
@@ -23,23 +24,31 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
         with open(path, "a", encoding="utf-8") as f:
             f.writelines(json.dumps(r) + "\n" for r in records)
 
+    # Under several processes the main one alone checks, keeps and logs (its weights equal the others'; TRL's
+    # logged metrics are already gathered over all processes); the others go on and wait at the next collective.
+    main = is_main_process()
+
     class RlRunCallback(TrainerCallback):
         def on_train_begin(self, args, control_state, control, model=None, **kwargs):
-            if state["best"] is None:  # step 0 is π itself: the baseline to beat
+            if main and state["best"] is None:  # step 0 is π itself: the baseline to beat
                 self.check(control_state.global_step, model)
 
         def on_step_end(self, args, control_state, control, model=None, **kwargs):
             step = control_state.global_step
-            if step % config.eval_steps == 0 or step == config.max_steps:
+            if main and (step % config.eval_steps == 0 or step == config.max_steps):
                 self.check(step, model)
 
         def on_log(self, args, control_state, control, logs=None, **kwargs):
+            if not main:
+                return
             record = {"step": control_state.global_step, "beta": controller.value, **(logs or {})}
             if "kl" in (logs or {}):
                 record.update(log_extra)
             append(log_path, [record])
 
         def on_save(self, args, control_state, control, **kwargs):
+            if not main:
+                return
             checkpoint = Path(args.output_dir) / f"checkpoint-{control_state.global_step}"
             write_state(checkpoint, {"step": control_state.global_step, "beta": controller.value,
                                      "best": state["best"]})

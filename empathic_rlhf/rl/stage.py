@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from ..distributed import is_main_process
 from ..errors import EmpathicError
 
 
@@ -23,6 +24,8 @@ def needs(config) -> tuple[str, ...]:
 def inputs(config, run) -> dict[str, str]:
     found = {"prepare/prompts": str(run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"),
              "sft/model": str(run.stage_dir("sft") / "model")}
+    if config.rl.init_policy:
+        found["rl/init_policy"] = config.rl.init_policy
     if "reward_model" in config.rl.rewards:
         found["reward/model"] = str(run.stage_dir("reward") / "model")
     if "dyme" in config.rl.rewards:
@@ -85,23 +88,28 @@ def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]
 
 
 def run(config, run) -> dict:
+    policy = run.stage_dir("sft") / "model"
+    if not (policy / "config.json").is_file():
+        raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")
+    return train_and_summarise(config, run, str(policy), rl_prompts(config, run))
+
+
+def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
+    """RL from ``rl.init_policy`` (default π, the folder ``pi``) with the KL to π, on the (training, selection,
+    report) prompts, into ``run.stage_dir("rl")``; returns the stage's result. Rounds call it with their own folder
+    and prompts (pipeline/rounds.py)."""
     from transformers import AutoTokenizer
 
     from .trainer import train_rl
 
-    policy = run.stage_dir("sft") / "model"
-    if not (policy / "config.json").is_file():
-        raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")
-    prompts, selection, report = rl_prompts(config, run)
-    eos = AutoTokenizer.from_pretrained(policy).eos_token_id
+    prompts, selection, report = prompt_sets
+    eos = AutoTokenizer.from_pretrained(pi).eos_token_id
     fns, weights = reward_functions(config, run, eos)
-    summary = train_rl(config.rl, str(policy), prompts, selection, fns, weights, run.stage_dir("rl"),
-                       seed=config.seed, report_prompts=report)
+    summary = train_rl(config.rl, config.rl.init_policy or pi, prompts, selection, fns, weights, run.stage_dir("rl"),
+                       seed=config.seed, report_prompts=report, reference=pi)
     kept, outcome, reported = summary["kept"] or {}, summary["outcome"], summary["report"] or {}
-    print(f"[rl] {summary['kl_control']['description']}; final beta {summary['final_beta']:.4g}")
-    print(f"[rl] kept step {kept.get('step')}: selection reward {kept.get('heldout_reward')}, KL "
-          f"{kept.get('heldout_kl')}; report set vs π {reported.get('diff_vs_pi')} ± {reported.get('diff_vs_pi_se')}"
-          f" (SE, {reported.get('n_prompts')} prompts x {reported.get('samples_per_prompt')})")
+    if is_main_process():  # every process holds the same summary: print it once
+        _print_summary(summary, kept, reported)
     return {"outputs": ["rl/model", "rl/metrics.json", "rl/log.jsonl"],
             "summary": {"steps": summary["steps"], "kept_step": kept.get("step"),
                         "kept_heldout_reward": kept.get("heldout_reward"), "kept_heldout_kl": kept.get("heldout_kl"),
@@ -110,3 +118,10 @@ def run(config, run) -> dict:
                         "kl_control": summary["kl_control"]["description"], "final_beta": summary["final_beta"],
                         "nothing_trained": outcome["nothing_trained"], "kept_is_pi": outcome["kept_is_pi"],
                         "warnings": outcome["warnings"]}}
+
+
+def _print_summary(summary: dict, kept: dict, reported: dict) -> None:
+    print(f"[rl] {summary['kl_control']['description']}; final beta {summary['final_beta']:.4g}")
+    print(f"[rl] kept step {kept.get('step')}: selection reward {kept.get('heldout_reward')}, KL "
+          f"{kept.get('heldout_kl')}; report set vs π {reported.get('diff_vs_pi')} ± {reported.get('diff_vs_pi_se')}"
+          f" (SE, {reported.get('n_prompts')} prompts x {reported.get('samples_per_prompt')})")

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+from ..distributed import is_main_process, main_process_only, shard_evenly
 from ..io import atomic_path, write_json
 from ..rundir import checkpoints_for
 from .config import RlConfig
@@ -34,12 +35,25 @@ def trl_config(config: RlConfig, output_dir: Path, seed: int):
     cls = RLOOConfig if config.algorithm == "rloo" else GRPOConfig
     return cls(
         output_dir=str(output_dir), learning_rate=config.learning_rate, max_steps=config.max_steps,
-        per_device_train_batch_size=config.episodes_per_step,
+        # prompts_per_step is per optimizer step over all processes: each process answers its share
+        per_device_train_batch_size=shard_evenly(config.episodes_per_step, "rl.prompts_per_step x rl.num_generations"),
         num_generations=config.num_generations, max_completion_length=config.max_completion_length,
         temperature=config.temperature, top_p=1.0, top_k=0, beta=config.beta,
         mask_truncated_completions=config.mask_truncated_completions, report_to=config.report_to,
         logging_steps=1, save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2, seed=seed,
-        log_completions=False, disable_tqdm=False, **device_training_args())
+        log_completions=False, disable_tqdm=False, **vllm_rollout_args(config), **device_training_args())
+
+
+def vllm_rollout_args(config: RlConfig) -> dict:
+    """TRL's vLLM rollouts in colocate mode (vLLM shares the training process and GPU; weights are synced to it
+    every step), or nothing. Checks the extra and the GPU first: the missing piece is named in one line."""
+    if not config.use_vllm:
+        return {}
+    from ..generation.vllm_backend import check_gpu_backend
+
+    check_gpu_backend()
+    return {"use_vllm": True, "vllm_mode": "colocate",
+            "vllm_gpu_memory_utilization": config.vllm_gpu_memory_utilization}
 
 
 def load_policy(policy_dir: str, start_dir: Path):
@@ -51,9 +65,14 @@ def load_policy(policy_dir: str, start_dir: Path):
     saved = json.loads((Path(resolve_model_path(policy_dir)) / "config.json").read_text())
     if saved.get("vocab_size") == policy.config.vocab_size:
         return policy, tokenizer
-    with atomic_path(start_dir) as tmp:
-        policy.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+
+    @main_process_only  # one process writes the copy; every process then loads it
+    def save_start() -> None:
+        with atomic_path(start_dir) as tmp:
+            policy.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+
+    save_start()
     return load_model_and_tokenizer(str(start_dir))
 
 
@@ -89,32 +108,51 @@ def report_on_heldout(config: RlConfig, kept, reference, tokenizer, prompts, rew
 
 def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldout_prompts: list[list[dict]],
              reward_fns: list, weights: list[float], out_dir: Path, *, seed: int = 0,
-             report_prompts: list[list[dict]] | None = None, callbacks=()) -> dict:
+             report_prompts: list[list[dict]] | None = None, callbacks=(), reference: str | None = None) -> dict:
     """Optimise the policy in ``policy_dir``; the kept model lands in ``out_dir/model``. Returns the summary.
 
     ``heldout_prompts`` select the kept checkpoint; ``report_prompts`` (disjoint) report it against π at the end.
-    ``callbacks``: extra ``TrainerCallback``s.
+    ``callbacks``: extra ``TrainerCallback``s. ``reference``: π's folder when ``policy_dir`` is another policy (RL
+    continuing from an earlier round's): the KL penalty, the held-out KL and the reward normalisation stay
+    relative to π.
     """
     from datasets import Dataset
     from trl import GRPOTrainer, RLOOTrainer
 
     out_dir.mkdir(parents=True, exist_ok=True)
     policy, tokenizer = load_policy(policy_dir, out_dir / "start")
+    continuing = reference is not None and reference != policy_dir
+    if continuing:  # TRL builds its KL reference model from the policy's name_or_path: point it at π
+        policy.config.name_or_path = str(reference)
     kl_control = kl_control_description(config)
-    print(f"[rl] {config.algorithm}: {kl_control['description']}")
+    if is_main_process():
+        print(f"[rl] {config.algorithm}: {kl_control['description']}")
     stats = {}
     if config.normalize_rewards:
         settings = {"prompts": min(config.normalize_prompts, len(prompts)), "samples": config.num_generations,
                     "temperature": 1.0, "max_new_tokens": config.max_completion_length, "seed": seed}
-        stats = component_statistics(policy, tokenizer, prompts[:settings["prompts"]], reward_fns,
-                                     samples=config.num_generations, max_new_tokens=config.max_completion_length,
-                                     seed=seed)
-        write_statistics(out_dir / "reward_normalization.json", stats, settings)
+
+        @main_process_only  # measured once: every process then standardises its rewards the same way
+        def measure() -> dict:
+            pi = load_policy(reference, out_dir / "start")[0] if continuing else policy
+            found = component_statistics(pi, tokenizer, prompts[:settings["prompts"]], reward_fns,
+                                         samples=config.num_generations, max_new_tokens=config.max_completion_length,
+                                         seed=seed)
+            write_statistics(out_dir / "reward_normalization.json", found, settings)
+            return found
+
+        stats = measure()
         reward_fns = standardised(reward_fns, stats)
-    checkpoints = checkpoints_for(out_dir / "checkpoints", {
-        "config": asdict(config), "policy": policy_dir, "seed": seed, "weights": list(weights),
-        "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts, report_prompts]).encode()).hexdigest()})
-    last, beta, best = resume_point(checkpoints, out_dir, config)
+
+    @main_process_only  # one process clears stale checkpoints and outputs; every process resumes the same way
+    def resume() -> tuple:
+        checkpoints = checkpoints_for(out_dir / "checkpoints", {
+            "config": asdict(config), "policy": policy_dir, **({"reference": reference} if continuing else {}),
+            "seed": seed, "weights": list(weights),
+            "prompts": hashlib.sha256(json.dumps([prompts, heldout_prompts, report_prompts]).encode()).hexdigest()})
+        return checkpoints, *resume_point(checkpoints, out_dir, config)
+
+    checkpoints, last, beta, best = resume()
     controller = make_controller(beta, config.adaptive_kl, config.kl_target, config.horizon)
 
     trainer_ref: dict = {}
@@ -131,12 +169,22 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
                    callbacks=[kl_callback, run_callback, *callbacks])
     trainer_ref["trainer"] = trainer
     trainer.train(resume_from_checkpoint=str(last) if last else None)
+    return main_process_only(_finish)(config, trainer, state, controller, kl_control, stats, out_dir, tokenizer,
+                                      report_prompts, reward_fns, weights, seed, policy_dir if continuing else None)
 
+
+def _finish(config: RlConfig, trainer, state: dict, controller, kl_control: dict, stats: dict, out_dir: Path,
+            tokenizer, report_prompts, reward_fns, weights, seed: int, start: str | None = None) -> dict:
+    """After training (main process): the outcome checks, the report set, ``metrics.json``; returns the summary.
+    ``start``: the policy folder training started from when it is not π (RL continuing)."""
     log = [json.loads(line) for line in (out_dir / "log.jsonl").read_text().splitlines()]
     heldout = [json.loads(line) for line in (out_dir / "heldout.jsonl").read_text().splitlines()]
     kept = state["best"]
-    outcome = training_outcome(log, policy_changed(trainer.model, trainer.ref_model),
-                               kept["step"] if kept else None, config.mask_truncated_completions)
+    # compared with the weights training started from: π, or (RL continuing) an earlier round's policy
+    start_model = load_policy(start, out_dir / "start")[0] if start else trainer.ref_model
+    outcome = training_outcome(log, policy_changed(trainer.model, start_model), kept["step"] if kept else None,
+                               config.mask_truncated_completions, start=start or "π")
+    del start_model
     warn(outcome)
     report = None
     if report_prompts:

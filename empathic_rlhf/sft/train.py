@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 from .. import config as cfg
+from ..distributed import is_main_process, main_process_only, num_processes
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..models.loading import ModelConfig
-from ..rundir import checkpoints_for, fingerprint, last_checkpoint
+from ..rundir import checkpoints_and_resume, fingerprint
 from ..runtime import device_training_args
 from .config import SftConfig
 
@@ -58,14 +59,16 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
 
     data = {split: fingerprint(Path(samples_dir) / f"{split}.jsonl") for split in (config.train_split,
                                                                                    config.eval_split)}
-    checkpoints = checkpoints_for(out_dir / "checkpoints", {"seed": seed, "model": cfg.to_dict(model_config),
-                                                            "sft": cfg.to_dict(config), "data": data})
-    resume = last_checkpoint(checkpoints)
+    # one process clears stale checkpoints and picks the one to resume; every process resumes from it
+    checkpoints, resume = main_process_only(checkpoints_and_resume)(
+        out_dir / "checkpoints", {"seed": seed, "model": cfg.to_dict(model_config), "sft": cfg.to_dict(config),
+                                  "data": data})
     args = _sft_args(config, checkpoints, seed, resume=resume is not None)
     trainer = _make_trainer(model, tokenizer, args, train_set, eval_set, config)
-    print(f"[sft] {config.method} fine-tuning of {model_config.base_model}: {train_set.num_rows:,} train / "
-          f"{eval_set.num_rows:,} valid samples" + (f"; resuming from {resume.name}" if resume else ""),
-          file=sys.stderr)
+    if is_main_process():
+        print(f"[sft] {config.method} fine-tuning of {model_config.base_model}: {train_set.num_rows:,} train / "
+              f"{eval_set.num_rows:,} valid samples, {num_processes()} process(es)"
+              + (f"; resuming from {resume.name}" if resume else ""), file=sys.stderr)
 
     stop = _GracefulStop()
     trainer.add_callback(stop.callback())
@@ -80,14 +83,21 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
     best_loss = trainer.state.best_metric
     if best_loss is None:
         best_loss = trainer.evaluate()["eval_loss"]
-    metrics = _metrics(trainer, best_loss, seconds)
-    model = trainer.model
-    if config.method == "lora":
-        model = model.merge_and_unload()
-    with atomic_path(out_dir / "model") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-    write_json(out_dir / "metrics.json", metrics)
+    metrics = {**_metrics(trainer, best_loss, seconds), "processes": num_processes()}
+    # every process takes part: under DeepSpeed ZeRO-3 / FSDP this gathers the sharded weights (LoRA: merged below)
+    state_dict = None if config.method == "lora" else trainer.accelerator.get_state_dict(trainer.model_wrapped)
+
+    @main_process_only  # the final model and metrics are written once; the other processes wait for them
+    def save() -> None:
+        model = trainer.model
+        if config.method == "lora":
+            model = model.merge_and_unload()
+        with atomic_path(out_dir / "model") as tmp:
+            model.save_pretrained(tmp, state_dict=state_dict)
+            tokenizer.save_pretrained(tmp)
+        write_json(out_dir / "metrics.json", metrics)
+
+    save()
     return metrics
 
 

@@ -5,7 +5,6 @@ from empathic_rlhf.data.budget import fit_samples
 from empathic_rlhf.data.ed_jsonl import _turns
 from empathic_rlhf.data.records import Conversation
 from empathic_rlhf.data.samples import samples_from_conversation
-from empathic_rlhf.models.dialogue_format import segment_ids
 
 
 def conversation(record) -> Conversation:
@@ -67,18 +66,24 @@ def test_knowledge_segment_is_a_system_message(gpt2_tokenizer):
     assert text.startswith("<knowledge> Emotion: afraid. Situation: i used to scare for darkness <SOC> it feels")
 
 
-def test_prompt_tokens_are_a_prefix_and_segments_follow_turns(gpt2_tokenizer):
+def test_prompt_tokens_are_a_prefix_and_special_tokens_delimit_every_segment(gpt2_tokenizer):
+    """No token-type ids (docs/gpu.md): the knowledge segment, each turn and the reply are told apart by the
+    format's own special tokens, one token each, never split by BPE."""
     sample = list(samples_from_conversation(conversation(FIREWORKS), knowledge=("emotion",)))[1]
+    messages = sample["prompt"] + sample["completion"]
     prompt_ids = gpt2_tokenizer.apply_chat_template(sample["prompt"], add_generation_prompt=True,
                                                     return_dict=True)["input_ids"]
-    full_ids = gpt2_tokenizer.apply_chat_template(sample["prompt"] + sample["completion"],
-                                                  return_dict=True)["input_ids"]
+    full_ids = gpt2_tokenizer.apply_chat_template(messages, return_dict=True)["input_ids"]
     assert full_ids[:len(prompt_ids)] == prompt_ids and full_ids[-1] == gpt2_tokenizer.eos_token_id
-    roles = [m["role"] for m in sample["prompt"] + sample["completion"]]
-    segments = segment_ids(full_ids, roles, gpt2_tokenizer)
     ids = gpt2_tokenizer.convert_tokens_to_ids
-    assert segments[0] == ids("<knowledge>") and segments[-1] == ids("<assistant>")
-    assert Counter(segments)[ids("<assistant>")] > 0 and Counter(segments)[ids("<user>")] > 0
+    counts = Counter(full_ids)
+    assert full_ids[0] == ids("<knowledge>") and counts[ids("<knowledge>")] == 1
+    assert counts[ids("<SOC>")] == len(messages) - 1 and counts[ids("<EOT>")] == 1
+    soc_positions = [i for i, t in enumerate(full_ids) if t == ids("<SOC>")]
+    segments = [gpt2_tokenizer.decode(full_ids[a + 1:b]).strip()
+                for a, b in zip([0, *soc_positions], [*soc_positions, len(full_ids) - 1])]
+    assert segments[1:] == [m["content"] for m in messages[1:]]  # each turn and the reply, in order
+    assert segments[0] == messages[0]["content"] and messages[0]["role"] == "system"
 
 
 def test_budget_drops_oldest_turns_then_knowledge_never_the_reply(gpt2_tokenizer):

@@ -122,3 +122,25 @@ class LiveServer:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+def sqlite_at_revision(path, revision: str, *statements: str) -> str:
+    """A SQLite database at an old schema ``revision`` (as a user upgrading would have it), with ``statements``
+    run on it; returns its URL."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from empathic_rlhf.label.db import MIGRATIONS
+
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    alembic_cfg = Config()
+    alembic_cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        alembic_cfg.attributes["connection"] = conn
+        command.upgrade(alembic_cfg, revision)
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+    return url

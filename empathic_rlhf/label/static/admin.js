@@ -75,22 +75,26 @@
     $("tiles").replaceChildren(tile("labels", o.labels), tile("slots taken (labelled or reserved)", o.slots_filled + " / " + o.slots),
       tile("labels last hour", o.labels_last_hour), tile("median s / label", o.median_seconds),
       tile("gold tasks", o.gold_tasks));
-    table($("annotators"), ["annotator", "labels", "skips", "last hour", "median s", "labels / hour", "gold n", "gold accuracy"],
-      st.annotators.map((p) => [p.annotator, p.labels, p.skips, p.last_hour, p.median_seconds, p.labels_per_hour, p.gold_n, pct(p.gold_accuracy)]));
+    table($("annotators"), ["annotator", "kind", "labels", "skips", "last hour", "median s", "labels / hour", "gold n", "gold accuracy"],
+      st.annotators.map((p) => [p.annotator, p.kind, p.labels, p.skips, p.last_hour, p.median_seconds, p.labels_per_hour, p.gold_n, pct(p.gold_accuracy)]));
     bars($("plot-hours"), "Labels per hour (UTC)", st.per_hour.map((x) => ({ label: x.hour.slice(5).replace("T", " "), value: x.labels })), fmt);
     bars($("plot-annotators"), "Labels per annotator", st.annotators.map((p) => ({ label: p.annotator, value: p.labels })), fmt);
     bars($("plot-agreement"), "Krippendorff's α as overlapping tasks accrue",
       st.agreement_curve.map((x) => ({ label: x.tasks + " tasks", value: x.alpha === null ? 0 : Math.max(0, x.alpha) })), fmt);
     const ag = st.agreement;
-    $("agreement").textContent = ag.overlapping_tasks + " tasks with 2+ judgements. Fleiss' κ " + fmt(ag.fleiss.kappa) +
-      " (" + ag.fleiss.raters + " raters × " + ag.fleiss.tasks + " tasks), Krippendorff's α " + fmt(ag.krippendorff.alpha) + ".";
+    // people's agreement; simulated annotators' (never pooled with people's) follows per kind
+    const simulated = Object.entries(st.by_kind).filter(([kind]) => kind !== "human").map(([kind, b]) =>
+      " Simulated (" + kind + "): " + b.labels + " labels, Fleiss' κ " + fmt(b.agreement.fleiss.kappa) + " on " +
+      b.agreement.overlapping_tasks + " tasks.").join("");
+    $("agreement").textContent = "People: " + ag.overlapping_tasks + " tasks with 2+ judgements. Fleiss' κ " + fmt(ag.fleiss.kappa) +
+      " (" + ag.fleiss.raters + " raters × " + ag.fleiss.tasks + " tasks), Krippendorff's α " + fmt(ag.krippendorff.alpha) + "." + simulated;
     table($("cohen"), ["pair", "tasks", "raw agreement", "Cohen's κ"], ag.cohen.map((c) => [c.a + " / " + c.b, c.n, pct(c.agreement), c.kappa]));
     const pb = st.position_bias;
     $("bias").textContent = "The first shown reply won " + pb.first_shown_wins + " of " + pb.best_labels +
       " best-reply labels (" + pct(pb.rate) + "; by chance " + pct(pb.expected) + "; binomial test p " + fmtP(pb.p_value) + ").";
     const cmp = await (await get("/api/admin/compare")).json();
     table($("compare"), ["A vs B", "criterion", "A wins", "B wins", "ties", "n", "A win rate", "p", "95% CI"],
-      cmp.rows.map((r) => [r.model_a + " vs " + r.model_b, r.criterion, r.wins_a, r.wins_b, r.ties, r.n, pct(r.win_rate_a),
+      cmp.rows.map((r) => [r.model_a + " vs " + r.model_b + (r.source === "human" ? "" : " [" + r.source + "]"), r.criterion, r.wins_a, r.wins_b, r.ties, r.n, pct(r.win_rate_a),
         fmtP(r.p_value), r.ci95 ? pct(r.ci95[0]) + "–" + pct(r.ci95[1]) : "–"]));
     $("status").textContent = "Updated " + new Date().toLocaleTimeString();
   }

@@ -2,30 +2,9 @@
 // markup inside a reply is shown as text and never runs. The token comes from the invite link /join/<token>.
 "use strict";
 (function () {
-  const token = decodeURIComponent(location.pathname.split("/").pop());
-  const $ = (id) => document.getElementById(id);
+  const { token, $, el, api } = window.EmpathicPage;  // page.js
   const state = { me: null, cur: null, outcome: null, best: null, ratings: {}, edit: null, shownAt: 0, busy: false };
   const LONG = 600;  // characters: longer texts are collapsed (a 20,000-character reply would fill a phone 30 times)
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  async function api(method, path, body) {
-    const res = await fetch(path, {
-      method, headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const detail = typeof data.detail === "string" ? data.detail : res.statusText;
-      const err = new Error(detail); err.status = res.status; throw err;
-    }
-    return data;
-  }
 
   function setProgress(p) {
     const total = p.done + p.left;
