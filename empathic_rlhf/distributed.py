@@ -129,3 +129,19 @@ def shard_evenly(total: int, what: str) -> int:
         raise EmpathicError(f"{what} = {total} does not divide over {processes} processes: choose a multiple of "
                             f"{processes}")
     return total // processes
+
+
+def refuse_sharded_weights(stage: str) -> None:
+    """An error, before any work, for a stage that needs the whole model on the main process after training (RL's
+    held-out checks, the reward model's and DPO's evaluation and save) under a launch that shards the weights:
+    ZeRO-3 or FSDP would leave the others waiting on their shards until the collective timeout (docs/scaling.md).
+    The launch's kind is read from the variables ``accelerate launch`` sets for its processes."""
+    fsdp = os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
+    zero3 = (os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true"
+             and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3")
+    if launched() and (fsdp or zero3):
+        from .errors import EmpathicError
+
+        raise EmpathicError(f"the {stage} stage needs the whole model on every process: launch it with DDP or "
+                            f"DeepSpeed ZeRO-2 (multi_gpu_ddp.yaml, deepspeed_zero2.yaml), not "
+                            f"{'FSDP' if fsdp else 'ZeRO-3'}, which only sft supports (docs/scaling.md)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 RULES = ("random", "bt-half", "ensemble", "bald")
-LABEL_SOURCES = ("auto", "human", "gold-vs-policy")
+LABEL_SOURCES = ("auto", "human", "simulated", "gold-vs-policy")
 FEATURE_KINDS = ("reply", "reply+product")  # see features.py
 
 
@@ -37,7 +37,9 @@ class AcquireConfig:
                 "pairs alone train the ensemble (weight 1), so selection works from zero labels."})
     labels: str = field(default="auto", metadata={
         "help": "Labelled pairs the stage trains on: auto (<run>/label/labels.jsonl when it exists, else only "
-                "the gold-vs-policy bootstrap), human (must exist) or gold-vs-policy (bootstrap only)."})
+                "the gold-vs-policy bootstrap), human (must exist), simulated (the `synthetic:<oracle>` labels of `empathic "
+                "label simulate`, for dry runs) or gold-vs-policy (bootstrap only). auto and human use people's "
+                "labels only: simulated ones are left out and counted."})
 
     def __post_init__(self):
         if self.rule not in RULES:

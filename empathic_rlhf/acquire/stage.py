@@ -140,7 +140,8 @@ def labelled_pairs(config: AcquireConfig, run, pool: list[Task]) -> tuple[list[P
     if config.labels == "gold-vs-policy" or (config.labels == "auto" and not labels_path.is_file()):
         return [], Counter()
     if not labels_path.is_file():
-        raise EmpathicError(f"acquire.labels=human but {labels_path} does not exist (export the app's labels)")
+        raise EmpathicError(f"acquire.labels={config.labels} but {labels_path} does not exist (export the app's "
+                            "labels)")
     by_id = {t.task_id: t for t in pool}
     if tasks_path.is_file():
         by_id.update({t.task_id: t for t in read_records(tasks_path, Task)})
@@ -148,6 +149,10 @@ def labelled_pairs(config: AcquireConfig, run, pool: list[Task]) -> tuple[list[P
     pairs = []
     for label in read_records(labels_path, Label):
         counts[label.source] += 1
+        wanted = label.synthetic if config.labels == "simulated" else label.source == "human"
+        if not wanted:  # people's and simulated labels never mix
+            counts["left_out"] += 1
+            continue
         task = by_id.get(label.task_id)
         if task is None:
             counts["without_task"] += 1

@@ -6,7 +6,7 @@ so its held-out pairs are the reward model's held-out pairs and nothing is re-de
 
 from __future__ import annotations
 
-from ..distributed import is_main_process
+from ..distributed import is_main_process, refuse_sharded_weights
 from ..errors import EmpathicError
 
 
@@ -20,6 +20,7 @@ def run(config, run) -> dict:
     from ..reward.pairs import pairs_dir, read_pairs
     from .train import train_dpo
 
+    refuse_sharded_weights("dpo")
     if not (pairs_dir(run) / "train.jsonl").is_file():
         raise EmpathicError(f"{pairs_dir(run) / 'train.jsonl'}: no preference pairs; run `empathic reward train` "
                             "first")

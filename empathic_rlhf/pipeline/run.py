@@ -80,10 +80,9 @@ def run_pipeline(config: RunConfig, *, force: bool = False, until: str | None = 
         stage_named(until)  # an unknown name fails here, before anything runs
     entries = {}
     for stage in STAGES:
-        if not stage.enabled(config):
-            continue
-        entries[stage.name] = run_stage(config, stage, force=force, launcher=launcher)
-        if stage.name == until:
+        if stage.enabled(config):
+            entries[stage.name] = run_stage(config, stage, force=force, launcher=launcher)
+        if stage.name == until:  # also when that stage is off (e.g. --until rounds with one round)
             break
     return entries
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..distributed import is_main_process, main_process_only
+from ..distributed import is_main_process, main_process_only, refuse_sharded_weights
 from ..errors import EmpathicError, WaitingForLabels
 from ..records import Label, Task, read_records, write_records
 
@@ -111,6 +111,7 @@ def run(config, run) -> dict:
     from .pairs import build_pairs, pairs_dir, write_pairs
     from .train import train_reward_model
 
+    refuse_sharded_weights("reward")
     @main_process_only  # the stage's data files are written once; every training process gets the same data
     def prepare_data():
         tasks_path = run.stage_dir("sample") / "tasks.jsonl"

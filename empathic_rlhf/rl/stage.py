@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from ..distributed import is_main_process
+from ..distributed import is_main_process, refuse_sharded_weights
 from ..errors import EmpathicError
 
 
@@ -88,6 +88,7 @@ def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]
 
 
 def run(config, run) -> dict:
+    refuse_sharded_weights("rl")
     policy = run.stage_dir("sft") / "model"
     if not (policy / "config.json").is_file():
         raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")

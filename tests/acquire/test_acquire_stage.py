@@ -82,3 +82,23 @@ def test_write_selection_rereads_as_tasks(tmp_path):
     assert lines == [{"task_id": t.task_id, "score": s, "rule": "ensemble"} for t, s in chosen]
     assert summary["tasks"] == 3 and summary["rule"] == "ensemble" and summary["conversations"] == 3
     assert sorted(p.name for p in (tmp_path / "acquire").iterdir()) == ["scores.jsonl", "tasks.jsonl"]
+
+
+@pytest.mark.parametrize("source, kept", [("auto", "human"), ("human", "human"),
+                                          ("simulated", "synthetic:empathy")])
+def test_people_and_simulated_labels_never_mix(tmp_path, source, kept):
+    """acquire reads the app's export: auto/human take people's labels only, simulated only the simulated ones;
+    the others are left out and counted."""
+    from empathic_rlhf.records import Label, write_records
+    from empathic_rlhf.rundir import RunDir
+
+    embed = FakeEmbedder()
+    pool = gold_pool(embed, 4)
+    run = RunDir(tmp_path / "run")
+    labels = [Label(task_id="g0", annotator="ann", source="human", outcome="best", best="A"),
+              Label(task_id="g1", annotator="sim:empathy:0", source="synthetic:empathy", outcome="best", best="B")]
+    write_records(run.stage_dir("label") / "labels.jsonl", labels)
+    pairs, counts = stage.labelled_pairs(AcquireConfig(labels=source), run, pool)
+    assert {p.source for p in pairs} == {kept}
+    assert [p.task_id for p in pairs] == (["g0"] if kept == "human" else ["g1"])
+    assert counts["left_out"] == 1 and counts["human"] == 1 and counts["synthetic:empathy"] == 1

@@ -23,7 +23,7 @@ from empathic_rlhf.run_config import RunConfig, load_run_config
     ("features", "pixels", "features must be one of reply, reply+product, got 'pixels'"),
     ("l2", 0.0, "l2 must be > 0, got 0.0"),
     ("bootstrap_weight", 1.5, "bootstrap_weight must lie in [0, 1], got 1.5"),
-    ("labels", "crowd", "labels must be one of auto, human, gold-vs-policy, got 'crowd'"),
+    ("labels", "crowd", "labels must be one of auto, human, simulated, gold-vs-policy, got 'crowd'"),
 ])
 def test_bad_config_values_are_one_clear_line(key, value, message):
     with pytest.raises(EmpathicError) as error:

@@ -45,3 +45,24 @@ def test_one_process_commands_refuse_under_a_launch(monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["data", "stats", "--data-dir", "/nonexistent"]) == 2
     assert "empathic data runs in one process; under accelerate launch use a stage command" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("env, named", [({"ACCELERATE_USE_FSDP": "true"}, "FSDP"),
+                                        ({"ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3"},
+                                         "ZeRO-3")])
+def test_stages_that_need_the_whole_model_refuse_sharded_weights(monkeypatch, env, named):
+    """RL, reward and DPO use the whole model on the main process after training: under ZeRO-3 / FSDP they would
+    wait on the other shards until the timeout, so they refuse at once; ZeRO-2 and DDP pass."""
+    from empathic_rlhf.dpo import stage as dpo_stage
+    from empathic_rlhf.reward import stage as reward_stage
+    from empathic_rlhf.rl import stage as rl_stage
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for stage_module in (rl_stage, reward_stage, dpo_stage):
+        with pytest.raises(EmpathicError, match=f"needs the whole model on every process.*not {named}"):
+            stage_module.run(None, None)
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
+    monkeypatch.delenv("ACCELERATE_USE_FSDP", raising=False)
+    distributed.refuse_sharded_weights("rl")  # ZeRO-2 keeps whole weights on every process: allowed
