@@ -210,35 +210,12 @@ def time_stats(db_url: str) -> float:
 
 def start_postgres() -> tuple[str, callable]:
     """A throw-away PostgreSQL server on a loopback port (Debian's binaries), and how to stop it."""
-    import glob
-    import shutil
-    import socket
+    from empathic_rlhf.label.local_postgres import PostgresUnavailable, start_local_postgres
 
-    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not initdb:
-        sys.exit("PostgreSQL binaries missing: apt-get install -y postgresql, or pass --pg-url")
-    bindir = os.path.dirname(initdb[-1])
-    folder = tempfile.mkdtemp(prefix="label-load-pg-")
-    as_user = []
-    if os.geteuid() == 0:  # initdb refuses root
-        import pwd
-        pw = pwd.getpwnam("postgres")
-        os.chown(folder, pw.pw_uid, pw.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = os.path.join(folder, "data")
-    def run(*cmd):
-        subprocess.run([*as_user, *cmd], check=True, capture_output=True)
-    run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(folder, "log"), "-o",
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
-
-    def stop():
-        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+    try:
+        return start_local_postgres("max_connections=200")
+    except PostgresUnavailable as e:
+        sys.exit(f"PostgreSQL unavailable: {e}; or pass --pg-url")
 
 
 def fresh_pg_database(server_url: str, name: str) -> str:

@@ -69,7 +69,7 @@ def _task_key(record: dict) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
-def read_tasks(store) -> dict[int, dict]:
+def imported_tasks(store) -> dict[int, dict]:
     """Every imported task: database id -> record."""
     from sqlalchemy import select
 
@@ -202,7 +202,7 @@ def label_until_done(store, config: LabelConfig, annotators: dict[int, str], sco
     while active and (max_labels is None or total < max_labels):
         if count_tasks(store) != known:  # tasks imported meanwhile: scored here, not inside a write transaction
             known = count_tasks(store)
-            scores.scores(list(read_tasks(store).values()))
+            scores.scores(list(imported_tasks(store).values()))
         turn.shuffle(active)
         for aid in list(active):
             if max_labels is not None and total >= max_labels:
@@ -234,7 +234,7 @@ def simulate(store, label_config: LabelConfig, *, oracle: str, annotators: int =
     """:func:`simulate_labels` with an optional on-disk cache of the oracle's scores (the CLI keeps one in the run's
     label folder)."""
     _check_arguments(annotators, kappa, temperature, position_bias, max_labels)
-    records = read_tasks(store)
+    records = imported_tasks(store)
     if not records:
         raise EmpathicError(f"{store.url}: no tasks imported; run `empathic label import` first")
     scores = OracleScores(oracle, score_cache)

@@ -39,44 +39,15 @@ def app_client(store, cfg):
 @pytest.fixture(scope="session")
 def postgres_url():
     """A throw-away PostgreSQL server on loopback (Debian's postgresql binaries), or a skip saying why not."""
-    import glob
-    import os
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
+    from empathic_rlhf.label.local_postgres import PostgresUnavailable, start_local_postgres
 
-    bindir = next((os.path.dirname(p) for p in [shutil.which("initdb") or ""] +
-                   sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) if p and os.path.exists(p)), None)
-    if bindir is None:
-        pytest.skip("PostgreSQL test skipped: no initdb/pg_ctl (apt-get install -y postgresql)")
     pytest.importorskip("psycopg", reason="PostgreSQL test skipped: psycopg not installed")
-    as_user = []
-    folder = tempfile.mkdtemp(prefix="label-pg-")
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
-        try:
-            import pwd
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("PostgreSQL test skipped: running as root and there is no postgres user")
-        os.chown(folder, pw.pw_uid, pw.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = os.path.join(folder, "data")
-    def run(*cmd):
-        return subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)
     try:
-        run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-        run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(folder, "log"), "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    except subprocess.CalledProcessError as e:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"PostgreSQL test skipped: could not start a server ({e.stderr.strip()[-200:]})")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(folder, ignore_errors=True)
+        url, stop = start_local_postgres("fsync=off")
+    except PostgresUnavailable as e:
+        pytest.skip(f"PostgreSQL test skipped: {e}")
+    yield url
+    stop()
 
 
 CHROMIUM = "/usr/bin/chromium"
