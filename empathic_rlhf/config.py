@@ -45,6 +45,30 @@ def config_hash(config) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def without_new_defaults(current: dict, defaults: dict, recorded: dict) -> dict:
+    """``current`` less the keys that ``recorded`` (a config written by an older version) lacks and whose value is
+    still their default: a field added to the toolkit later, at a default that keeps the old behaviour, must not
+    make finished stages out of date (the results profile's stages take hours). Nested sections are compared key by
+    key; a key set to anything but its default is kept, so the hash differs and the stage reruns."""
+    kept = {}
+    for key, value in current.items():
+        if key not in recorded:
+            if key in defaults and value == defaults[key]:
+                continue
+            kept[key] = value
+        elif isinstance(value, dict) and isinstance(recorded[key], dict):
+            kept[key] = without_new_defaults(value, defaults.get(key) or {}, recorded[key])
+        else:
+            kept[key] = value
+    return kept
+
+
+def hash_as_recorded(current: dict, defaults: dict, recorded: dict | None) -> str:
+    """The hash ``current`` has in the terms of a manifest entry's ``recorded`` config (see
+    :func:`without_new_defaults`); with nothing recorded, its plain hash."""
+    return config_hash(without_new_defaults(current, defaults, recorded) if recorded else current)
+
+
 def parse_overrides(args: list[str]) -> dict:
     """Turn ``["--a.b=1", "--c=x"]`` into a nested dict ``{"a": {"b": 1}, "c": "x"}`` (values parsed as YAML)."""
     nested: dict = {}

@@ -23,6 +23,14 @@ def stage_hash(config: RunConfig, stage: Stage) -> str:
     return cfg.config_hash(stage_config(config, stage))
 
 
+def is_up_to_date(run: RunDir, config: RunConfig, stage: Stage, inputs: dict) -> bool:
+    """Whether ``stage`` finished with this config and these inputs. Its manifest entry may predate config fields
+    added since: those count as unchanged while they keep their defaults (:func:`config.without_new_defaults`)."""
+    recorded = (run.manifest()["stages"].get(stage.name) or {}).get("config")
+    digest = cfg.hash_as_recorded(stage_config(config, stage), stage_config(RunConfig(), stage), recorded)
+    return run.is_up_to_date(stage.name, digest, inputs)
+
+
 def run_stage(config: RunConfig, stage: Stage, *, force: bool = False, launcher=None) -> dict:
     """Run one stage (unless up to date and not forced) and record it in the manifest.
 
@@ -40,7 +48,7 @@ def run_stage(config: RunConfig, stage: Stage, *, force: bool = False, launcher=
     run = RunDir(config.run_path)
     inputs = stage.inputs(config, run)
     digest = stage_hash(config, stage)
-    up_to_date = main_process_only(run.is_up_to_date)(stage.name, digest, inputs)
+    up_to_date = main_process_only(is_up_to_date)(run, config, stage, inputs)
     if up_to_date and not force:
         _say(f"[{stage.name}] up to date, skipped (--force to rerun)")
         return main_process_only(run.manifest)()["stages"][stage.name]

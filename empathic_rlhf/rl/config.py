@@ -65,6 +65,9 @@ class RlConfig:
         "help": "Prepared split whose contexts are the RL prompts; contexts used for comparison tasks "
                 "(labelling) are excluded, so r is never optimised on the contexts it was trained on."})
     max_prompts: int | None = field(default=None, metadata={"help": "Use at most N prompts (demo subsets)."})
+    seed: int | None = field(default=None, metadata={
+        "help": "Seed of RL alone (rollout sampling, prompt order, the checks' replies); None: the run's seed. Set "
+                "it to repeat RL with another seed on the same π and reward model (earlier stages stay up to date)."})
     init_policy: str | None = field(default=None, metadata={
         "help": "Start RL from this policy folder instead of π (e.g. an earlier RL model); the KL penalty, held-out "
                 "KL and reward normalisation stay relative to π. Rounds set it to the previous round's policy."})

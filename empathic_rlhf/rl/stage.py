@@ -95,6 +95,11 @@ def run(config, run) -> dict:
     return train_and_summarise(config, run, str(policy), rl_prompts(config, run))
 
 
+def rl_seed(config) -> int:
+    """``rl.seed`` when set, else the run's seed."""
+    return config.seed if config.rl.seed is None else config.rl.seed
+
+
 def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
     """RL from ``rl.init_policy`` (default π, the folder ``pi``) with the KL to π, on the (training, selection,
     report) prompts, into ``run.stage_dir("rl")``; returns the stage's result. Rounds call it with their own folder
@@ -107,7 +112,7 @@ def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
     eos = AutoTokenizer.from_pretrained(pi).eos_token_id
     fns, weights = reward_functions(config, run, eos)
     summary = train_rl(config.rl, config.rl.init_policy or pi, prompts, selection, fns, weights, run.stage_dir("rl"),
-                       seed=config.seed, report_prompts=report, reference=pi)
+                       seed=rl_seed(config), report_prompts=report, reference=pi)
     kept, outcome, reported = summary["kept"] or {}, summary["outcome"], summary["report"] or {}
     if is_main_process():  # every process holds the same summary: print it once
         _print_summary(summary, kept, reported)

@@ -1,0 +1,80 @@
+"""A config field added after a stage ran does not make the stage out of date while it keeps its default."""
+
+from __future__ import annotations
+
+from empathic_rlhf import config as cfg
+from empathic_rlhf.pipeline.run import is_up_to_date, stage_config
+from empathic_rlhf.pipeline.stages import stage_named
+from empathic_rlhf.run_config import RunConfig
+from empathic_rlhf.rundir import RunDir
+
+
+def _record_as_older_version(run: RunDir, config: RunConfig, stage, dropped: str) -> None:
+    """Record ``stage`` as finished by a version of the toolkit whose rl section had no field ``dropped``."""
+    old = stage_config(config, stage)
+    del old["rl"][dropped]
+    (run.path / "rl").mkdir(parents=True)
+    run.record(stage.name, cfg.config_hash(old), {}, ["rl"], 1.0, config=old)
+
+
+def test_new_field_at_its_default_keeps_the_stage_up_to_date(tmp_path):
+    stage = stage_named("rl")
+    config = cfg.load(RunConfig, layers=[{"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}])
+    run = RunDir(config.run_path)
+    _record_as_older_version(run, config, stage, "seed")
+    assert is_up_to_date(run, config, stage, {}) is True
+
+
+def test_new_field_set_to_another_value_reruns_the_stage(tmp_path):
+    stage = stage_named("rl")
+    base = {"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}
+    run = RunDir(cfg.load(RunConfig, layers=[base]).run_path)
+    _record_as_older_version(run, cfg.load(RunConfig, layers=[base]), stage, "seed")
+    changed = cfg.load(RunConfig, layers=[base, {"rl": {"seed": 3}}])
+    assert is_up_to_date(run, changed, stage, {}) is False
+
+
+def test_a_changed_old_field_still_reruns_the_stage(tmp_path):
+    stage = stage_named("rl")
+    base = {"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}
+    run = RunDir(cfg.load(RunConfig, layers=[base]).run_path)
+    _record_as_older_version(run, cfg.load(RunConfig, layers=[base]), stage, "seed")
+    changed = cfg.load(RunConfig, layers=[base, {"rl": {"max_steps": 8}}])
+    assert is_up_to_date(run, changed, stage, {}) is False
+
+
+def test_without_new_defaults_keeps_keys_the_record_has():
+    defaults = {"a": 1, "s": {"x": 0, "y": 0}}
+    recorded = {"a": 1, "s": {"x": 0}}
+    assert cfg.without_new_defaults({"a": 1, "s": {"x": 0, "y": 0}}, defaults, recorded) == {"a": 1, "s": {"x": 0}}
+    assert cfg.without_new_defaults({"a": 1, "s": {"x": 0, "y": 5}}, defaults, recorded) == {
+        "a": 1, "s": {"x": 0, "y": 5}}
+
+
+def test_a_round_stage_recorded_before_a_new_field_is_skipped(tmp_path):
+    from empathic_rlhf.pipeline.rounds import Round, RoundStage, round_stage_config, run_round_stage
+
+    ran = []
+    stage = RoundStage("reward", ("reward",), (), lambda r: {}, lambda r: ran.append(1) or {"outputs": []})
+    base = {"runs_dir": str(tmp_path), "name": "r", "rounds": {"count": 2}, "reward": {"epochs": 2}}
+    r = Round(cfg.load(RunConfig, layers=[base]), 2)
+    old = round_stage_config(r, stage)
+    del old["reward"]["init_model"]  # a field the toolkit added later, at its default
+    r.here.path.mkdir(parents=True)
+    r.here.record("reward", cfg.config_hash(old), {}, [], 1.0, config=old)
+    run_round_stage(r, stage)
+    assert ran == []
+    run_round_stage(Round(cfg.load(RunConfig, layers=[base, {"reward": {"epochs": 3}}]), 2), stage)
+    assert ran == [1]
+
+
+def test_rl_seed_reruns_rl_alone():
+    from empathic_rlhf.pipeline.run import stage_hash
+    from empathic_rlhf.rl.stage import rl_seed
+
+    run_seed = cfg.load(RunConfig, layers=[{"seed": 4}])
+    rl_only = cfg.load(RunConfig, layers=[{"seed": 4, "rl": {"seed": 9}}])
+    assert (rl_seed(run_seed), rl_seed(rl_only)) == (4, 9)
+    changed = [s for s in ("prepare", "sft", "sample", "reward", "rl", "dpo", "evaluate")
+               if stage_hash(run_seed, stage_named(s)) != stage_hash(rl_only, stage_named(s))]
+    assert changed == ["rl"]
