@@ -41,8 +41,9 @@ sys.path.insert(0, str(REPO))
 from benchmarks.label_efficiency_data import (  # noqa: E402
     FEATURES, Bench, annotator_draws, bootstrap_pairs, build_bench, features, oracle_agreement)
 
+from empathic_rlhf.acquire.config import RULES  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results"
-RULES = ("random", "bt-half", "ensemble", "bald")
 REPORTED = (100, 200, 400, 800, 1600)
 
 
@@ -238,7 +239,8 @@ def svg_plot(summary: dict, rules: tuple[str, ...], path: Path) -> None:
     x = lambda n: left + (math.log(n) - math.log(grid[0])) / (math.log(grid[-1]) - math.log(grid[0])) * (  # noqa
         width - left - right)
     y = lambda a: height - bottom - (a - y0) / (y1 - y0) * (height - bottom - top)  # noqa: E731
-    colours = {"random": "#555555", "bt-half": "#1f77b4", "ensemble": "#2ca02c", "bald": "#d62728"}
+    colours = {"random": "#555555", "bt-half": "#1f77b4", "ensemble": "#2ca02c", "bald": "#d62728",
+               "epig": "#9467bd"}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
              f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="black"/>',

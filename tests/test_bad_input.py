@@ -2,7 +2,7 @@
 nothing half-written. Every case goes through the command line, as a user meets it."""
 
 import json
-import time
+import socket
 
 import pytest
 
@@ -121,10 +121,12 @@ def score_input(tmp_path):
     return str(write_jsonl(tmp_path / "pairs.jsonl", [{"history": ["I lost my job."], "reply": "I'm sorry."}]))
 
 
-def test_reward_score_with_a_hub_name_offline_fails_at_once(tmp_path, capsys):
-    start = time.perf_counter()
+def test_reward_score_with_a_hub_name_offline_fails_at_once(tmp_path, capsys, monkeypatch):
+    # was 49 s of Hub retries, then a traceback: now refused before any connection is tried
+    connections = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connections.append(a) or 1 / 0)
     assert main(["reward", "score", "--model", "gpt2", "--input", score_input(tmp_path)]) == 2
-    assert time.perf_counter() - start < 5  # was 49 s of Hub retries, then a traceback
+    assert connections == []
     assert one_error_line(capsys) == ("error: gpt2: reward model folder not found (a folder written by `empathic "
                                       "reward train`, e.g. runs/demo/reward/model)")
 

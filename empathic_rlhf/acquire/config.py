@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RULES = ("random", "bt-half", "ensemble", "bald")
+RULES = ("random", "bt-half", "ensemble", "bald", "epig")
 LABEL_SOURCES = ("auto", "human", "simulated", "gold-vs-policy")
 FEATURE_KINDS = ("reply", "reply+product")  # see features.py
 
@@ -16,7 +16,8 @@ class AcquireConfig:
     rule: str = field(default="ensemble", metadata={
         "help": "Acquisition rule: random (baseline), bt-half (ensemble-mean P(a>b) closest to 1/2), ensemble "
                 "(variance of the members' choice probabilities), bald (mutual information between the label and "
-                "the model). Formulas and the label-efficiency benchmark: docs/acquire.md."})
+                "the model), epig (expected information the label gives about the labels of other pool tasks). "
+                "Formulas and the label-efficiency benchmark: docs/acquire.md."})
     budget: int = field(default=200, metadata={"help": "Tasks to send to people in this selection (>= 1)."})
     ensemble_size: int = field(default=8, metadata={
         "help": "Bradley-Terry models in the bootstrap ensemble (>= 2; each fits a resample of the labelled "

@@ -223,11 +223,16 @@ def expire_stale(s, minutes: float) -> int:
     cutoff = datetime.now(timezone.utc) - timedelta(minutes=minutes)
     stale = s.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
                       .where(Assignment.labelled == false(), Assignment.served_at < cutoff)).all()
+    released = 0
     for aid, task_pk, holds in stale:
-        s.execute(delete(Assignment).where(Assignment.id == aid, Assignment.labelled == false()))
-        if holds:
+        # Only the request whose DELETE removed the row gives its slot back: two requests releasing the same
+        # reservation at once (PostgreSQL, READ COMMITTED) both saw it, but the second deletes nothing; one that
+        # was labelled meanwhile is not deleted either.
+        gone = s.execute(delete(Assignment).where(Assignment.id == aid, Assignment.labelled == false())).rowcount
+        if gone and holds:
             _give_slot(s, task_pk)
-    return len(stale)
+        released += gone
+    return released
 
 
 def progress(s, annotator_id: int) -> dict:
@@ -241,8 +246,10 @@ def release_all(s, annotator_id: int) -> int:
     """Drop all of an annotator's unlabelled assignments, giving their slots back (someone removed)."""
     rows = s.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
                      .where(Assignment.annotator_id == annotator_id)).all()
+    released = 0
     for aid, task_pk, holds in rows:
-        s.execute(delete(Assignment).where(Assignment.id == aid))
-        if holds:
+        gone = s.execute(delete(Assignment).where(Assignment.id == aid)).rowcount  # see expire_stale
+        if gone and holds:
             _give_slot(s, task_pk)
-    return len(rows)
+        released += gone
+    return released

@@ -53,7 +53,7 @@ def resolve_model_path(name_or_path: str) -> str:
         return name_or_path
     raise EmpathicError(
         f"model {name_or_path!r} is not in the local Hugging Face cache and the Hub ({HUB_HOST}) is unreachable; "
-        f"pass a local folder (--model.base_model=PATH) or an embedded name ({', '.join(EMBEDDED)})")
+        f"pass a local model folder or an embedded name ({', '.join(EMBEDDED)}) instead")
 
 
 def load_tokenizer(name_or_path: str, dialogue_format: str = "auto"):

@@ -15,7 +15,7 @@ from empathic_rlhf.run_config import RunConfig, load_run_config
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("rule", "entropy", "rule must be one of random, bt-half, ensemble, bald, got 'entropy'"),
+    ("rule", "entropy", "rule must be one of random, bt-half, ensemble, bald, epig, got 'entropy'"),
     ("budget", 0, "budget must be >= 1, got 0"),
     ("ensemble_size", 1, "ensemble_size must be >= 2 (a disagreement needs two models), got 1"),
     ("max_per_conversation", 0, "max_per_conversation must be >= 1, got 0"),

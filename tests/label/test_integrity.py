@@ -126,3 +126,57 @@ def test_huge_integers_are_422_not_500(one_task, app_client, store, path, method
     else:
         r = app_client.get(path, headers=auth(invite(store, "y")))
     assert r.status_code == 422
+
+
+def test_two_requests_releasing_one_expired_reservation_give_its_slot_back_once(postgres_url, tmp_path):
+    """PostgreSQL, READ COMMITTED: both requests see the stale reservation; only the one whose DELETE removed it may
+    return the slot, else a quota-1 task ends with two people holding it."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import func, select, update
+
+    from empathic_rlhf.label import assign
+    from empathic_rlhf.label.config import LabelConfig
+    from empathic_rlhf.label.db import Store
+    from empathic_rlhf.label.models import Annotator, Assignment, Task
+    from test_chat_queue import fresh_schema
+
+    fresh_schema(postgres_url)
+    store = Store(postgres_url)
+    try:
+        config = LabelConfig(overlap=1, calibration_fraction=0.0, gold_fraction=0.0)
+        import_tasks(store, write_tasks(tmp_path / "t.jsonl", make_tasks(1)), config)
+        for name in ("a", "b", "c"):
+            invite(store, name)
+        with store.tx() as s:
+            ids = dict(s.execute(select(Annotator.name, Annotator.id)).all())
+            assert assign.next_assignment(s, ids["a"], config) is not None
+        with store.tx() as s:
+            s.execute(update(Assignment).values(served_at=datetime.now(timezone.utc) - timedelta(days=1)))
+
+        released = {}
+        with store.tx() as first:
+            released["first"] = assign.expire_stale(first, 30)  # holds the row lock until this block commits
+
+            def second():
+                with store.tx() as s:
+                    released["second"] = assign.expire_stale(s, 30)
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            thread.join(1.0)  # the second request now waits on the first one's row lock
+        thread.join(30)
+        assert released == {"first": 1, "second": 0}
+        with store.tx() as s:
+            assert s.scalar(select(Task.remaining)) == 1
+        holders = []
+        for name in ("b", "c"):
+            with store.tx() as s:
+                holders.append(assign.next_assignment(s, ids[name], config) is not None)
+        with store.tx() as s:
+            assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.holds_slot)) == 1
+        assert holders == [True, False]
+    finally:
+        store.close()
+        fresh_schema(postgres_url)
