@@ -73,9 +73,17 @@ def test_an_unsaved_label_is_reported(browser, live, tmp_path):
     page.close()
 
 
-def test_admin_page_fits_a_phone_with_readable_numbers_and_plots(browser, live):
-    server, tok = live(make_tasks(12, k=2), "--label.overlap=2")
-    for name in ("ann",):
+def test_admin_page_fits_a_phone_with_readable_numbers_and_plots(browser, live, tmp_path):
+    from empathic_rlhf.label.auth import invite
+    from empathic_rlhf.label.config import LabelConfig
+    from empathic_rlhf.label.db import Store
+
+    server, tok = live(make_tasks(12, k=2), "--label.overlap=2",
+                       config=LabelConfig(overlap=2, calibration_fraction=0.0, gold_fraction=0.0))
+    store = Store(f"sqlite:///{tmp_path / 'live.db'}")  # a second annotator: overlap, so agreement has points
+    tok["ann2"] = invite(store, "ann2")
+    store.close()
+    for name in ("ann", "ann2"):
         with httpx.Client(base_url=server.base, headers=auth(tok[name])) as client:
             nxt = client.get("/api/next").json()
             while not nxt["done"]:
@@ -87,7 +95,10 @@ def test_admin_page_fits_a_phone_with_readable_numbers_and_plots(browser, live):
     page.goto(f"{server.base}/admin/{tok['boss']}")
     expect(page.locator("#status")).to_have_text(re.compile("^Updated"), timeout=30_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.locator(".plots svg.chart").count() == 3 - ("nothing yet" in page.locator(".plots").inner_text())
+    assert page.locator(".plots svg.chart").count() == 3  # labels per hour, per annotator, agreement
+    assert "nothing yet" not in page.locator(".plots").inner_text()
+    text = page.locator("body").inner_text()
+    assert not re.search(r"\d\.\d{4,}|\d{4,}\.\d", text), text  # no raw floats such as 24073.300 or 0.41234
     bias = page.locator("#bias").inner_text()
     assert re.search(r"p (< 0\.001|0\.\d{3})\)", bias) and "0.000" not in bias
     page.close()

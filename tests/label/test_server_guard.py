@@ -35,6 +35,18 @@ def test_body_over_limit_is_413_before_reading_and_token_is_checked_first(app_cl
     assert r.status_code == 422
 
 
+def test_a_streamed_body_without_length_is_cut_off_at_the_limit(app_client, tok):
+    # no Content-Length (chunked): the guard counts what arrives and refuses once past the route's limit
+    def chunks():
+        for _ in range(64):  # 64 x 64 KiB = 4 MiB, far over the labels route's 128 KiB
+            yield b" " * 65536
+
+    r = app_client.post("/api/labels", headers={**auth(tok["ann"]), "Content-Type": "application/json"},
+                        content=chunks())
+    assert r.status_code == 413
+    assert "content-length" not in {k.lower() for k in r.request.headers}
+
+
 def test_security_headers_and_no_store_on_token_pages(app_client, tok):
     for path, headers in [(f"/join/{tok['ann']}", {}), (f"/admin/{tok['boss']}", {}),
                           ("/api/next", auth(tok["ann"])), ("/guidelines", {}), ("/static/annotate.js", {})]:
