@@ -80,8 +80,9 @@ def test_a_split_that_yields_zero_samples(tmp_path, small_data_dir, tiny_gpt2_di
     one_turn = {**DARKNESS, "conv_id": "v1", "utterances": DARKNESS["utterances"][:1]}
     write_jsonl(small_data_dir / "valid.jsonl", [one_turn])
     assert prepare(tmp_path, small_data_dir, tiny_gpt2_dir) == 2
-    assert one_error_line(capsys) == ("error: the valid split gives no samples from its 1 conversation(s): no turn "
-                                      "of prepare.roles=['listener'] follows another turn")
+    assert one_error_line(capsys) == (f"error: {small_data_dir / 'valid.jsonl'}: the valid split gives no samples "
+                                      "from its 1 conversation(s): no turn of prepare.roles=['listener'] follows "
+                                      "another turn")
     assert_nothing_prepared(tmp_path)
 
 

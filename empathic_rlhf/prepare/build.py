@@ -53,7 +53,7 @@ def prepare(data: DataConfig, config: PrepareConfig, tokenizer, out_dir: Path) -
                 raise EmpathicError(f"{source.file(split)}: no conversations in the {split} split")
             samples, counts = build_split_samples(conversations, config, tokenizer)
             if not samples:
-                raise EmpathicError(_no_samples_message(split, config, counts))
+                raise EmpathicError(f"{source.file(split)}: {_no_samples_message(split, config, counts)}")
             stats["splits"][split] = counts
             with open(tmp / f"{split}.jsonl", "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in samples)
