@@ -4,6 +4,7 @@
     python benchmarks/label_efficiency.py --design      # the feature / regularisation / bootstrap-weight choice
     python benchmarks/label_efficiency.py --kappa 0.7 --out variant_kappa07   # variants: --kappa 1 (noise-free),
     python benchmarks/label_efficiency.py --features tfidf --out variant_tfidf  # --features tfidf (headroom)
+    python benchmarks/label_efficiency.py --oracle linear --out variant_linear  # a well-specified oracle
 
 Data (read only): ``runs/results/sample/tasks.jsonl`` (900 valid-split contexts, 2 SmolLM2 replies + the gold reply
 each) and ``runs/results/evaluate/samples.jsonl`` (300 test-split contexts; its 2 SFT + 2 RL replies + gold, any DPO replies left out). A pool
@@ -39,7 +40,7 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from benchmarks.label_efficiency_data import (  # noqa: E402
-    FEATURES, Bench, annotator_draws, bootstrap_pairs, build_bench, features, oracle_agreement)
+    FEATURES, Bench, annotator_draws, bootstrap_pairs, build_bench, features, oracle_agreement, with_linear_oracle)
 
 from empathic_rlhf.acquire.config import RULES  # noqa: E402
 
@@ -94,6 +95,8 @@ def curves(bench: Bench, args, work: Path) -> dict[str, dict[int, dict[int, floa
     tag = f"{args.features}-l2{args.l2}-bw{args.bootstrap_weight}-b{args.batch}-m{args.ensemble}-{args.max_labels}"
     if (args.kappa, args.position_bias) != (0.4, 0.3):  # the default annotators keep the older caches' names
         tag += f"-k{args.kappa}-pb{args.position_bias}"
+    if args.oracle != "empathy":
+        tag += f"-o{args.oracle}"
     out: dict = {rule: {} for rule in args.rules}
     for seed in range(args.seeds):
         draws = annotator_draws(bench, seed, args.kappa, args.position_bias)
@@ -291,6 +294,9 @@ def parse_args(argv=None):
     parser.add_argument("--kappa", type=float, default=0.4,
                         help="Annotators' Cohen's kappa; 1 = noise-free (the oracle's choice, no position bias).")
     parser.add_argument("--position-bias", type=float, default=0.3)
+    parser.add_argument("--oracle", default="empathy", choices=("empathy", "linear"),
+                        help="empathy: the yardsticks judge; linear: a Bradley-Terry oracle in the model's own "
+                             "features, fitted to the yardsticks on the whole pool (a well-specified diagnostic).")
     parser.add_argument("--work", type=Path, default=Path("/tmp/acquire_bench"))
     parser.add_argument("--out", default="label_efficiency", help="Stem of the files in benchmarks/results/.")
     args = parser.parse_args(argv)
@@ -305,6 +311,8 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
     bench = build_bench(args.work)
+    if args.oracle == "linear":
+        bench = with_linear_oracle(bench, args.features, args.l2)
     print(f"pool: {len(bench.pool)} tasks ({len(set(bench.pool_groups))} conversations), held-out: "
           f"{len(bench.heldout)} pairs, bootstrap: {len(bootstrap_pairs(bench))} pairs "
           f"({time.perf_counter() - start:.0f} s to load)", file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -117,6 +117,25 @@ def build_bench(work: Path) -> Bench:
     tfidf = tfidf_vectors(texts, np.asarray(owner) < len(pool_ctx))
     return Bench(reply_vectors, context_vectors, np.array(owner), oracle, np.array(is_gold), np.array(pool), groups,
                  np.array(heldout), tfidf)
+
+
+def with_linear_oracle(bench: Bench, kind: str, l2: float) -> Bench:
+    """The same pool and held-out pairs, judged by a *linear* oracle in the model's own features: the Bradley-Terry
+    weights fitted on every pool task with the empathy oracle's (noise-free) choices, so the oracle is the best the
+    model class can represent of the empathy yardstick. A diagnostic: with it, the reward model is well specified,
+    as the textbook setting of active learning assumes; with the empathy oracle it is not."""
+    from empathic_rlhf.acquire.preference import fit_bradley_terry
+
+    scores = bench.oracle[bench.pool]
+    keep = scores[:, 0] != scores[:, 1]
+    winners = np.where(scores[:, 0] > scores[:, 1], bench.pool[:, 0], bench.pool[:, 1])[keep]
+    losers = np.where(scores[:, 0] > scores[:, 1], bench.pool[:, 1], bench.pool[:, 0])[keep]
+    weights = fit_bradley_terry(features(bench, winners, kind) - features(bench, losers, kind),
+                                np.ones(len(winners)), l2)
+    oracle = features(bench, np.arange(len(bench.oracle)), kind) @ weights
+    first_wins = oracle[bench.heldout[:, 0]] >= oracle[bench.heldout[:, 1]]
+    heldout = np.where(first_wins[:, None], bench.heldout, bench.heldout[:, ::-1])
+    return replace(bench, oracle=oracle, heldout=heldout)
 
 
 def features(bench: Bench, rows: np.ndarray, kind: str) -> np.ndarray:
