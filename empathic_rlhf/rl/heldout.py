@@ -47,15 +47,25 @@ def position_ids_for(attention_mask):
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
-def sequence_logprobs(model, input_ids, attention_mask, completion_mask):
-    """Sum of log-probabilities of the completion tokens of each row (rows may be left-padded)."""
+LOGPROB_ROWS = 16  # rows per forward pass: the full-vocabulary logits of 256 rows took ~20 GB and an OOM kill
+
+
+def sequence_logprobs(model, input_ids, attention_mask, completion_mask, rows: int = LOGPROB_ROWS):
+    """Sum of log-probabilities of the completion tokens of each row (rows may be left-padded), ``rows`` rows
+    at a time so memory does not grow with the number of replies."""
     import torch
 
-    with torch.no_grad():
-        logits = model(input_ids=input_ids, attention_mask=attention_mask,
-                       position_ids=position_ids_for(attention_mask)).logits[:, :-1].float()
-    logps = torch.log_softmax(logits, dim=-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
-    return (logps * completion_mask[:, 1:]).sum(-1)
+    sums = []
+    position_ids = position_ids_for(attention_mask)
+    for start in range(0, input_ids.shape[0], rows):
+        part = slice(start, start + rows)
+        with torch.no_grad():
+            logits = model(input_ids=input_ids[part], attention_mask=attention_mask[part],
+                           position_ids=position_ids[part]).logits[:, :-1].float()
+            chosen = logits.gather(-1, input_ids[part, 1:, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        sums.append((chosen * completion_mask[part, 1:]).sum(-1))
+        del logits
+    return torch.cat(sums)
 
 
 @dataclass

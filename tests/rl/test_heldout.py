@@ -42,6 +42,23 @@ def test_left_padded_logprobs_equal_unpadded_ones_on_gpt2(policy):
     assert abs(naive[0].item() - alone[0].item()) > 1e-3
 
 
+def test_logprobs_in_row_chunks_equal_one_pass(policy):
+    # the held-out checks score hundreds of replies: they go through the model a few rows at a time
+    import torch
+
+    model, _ = policy
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(1, 100, (7, 12), generator=generator)
+    attention = torch.ones_like(ids)
+    attention[2, :4] = 0  # one left-padded row
+    completion = torch.zeros_like(ids)
+    completion[:, -4:] = 1
+    one_pass = sequence_logprobs(model, ids, attention, completion, rows=7)
+    chunked = sequence_logprobs(model, ids, attention, completion, rows=3)
+    assert chunked.shape == (7,)
+    assert chunked.tolist() == pytest.approx(one_pass.tolist(), abs=1e-4)
+
+
 def reply_length(prompts, completions, **kwargs):
     return [float(len(reply_text(c))) for c in completions]
 
