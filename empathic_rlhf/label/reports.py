@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -27,11 +28,23 @@ def _compute(kind: str, url: str, wait_s: float):
     return {"stats": progress.stats, "compare": compare.report}[kind](_stores[url])
 
 
-def _lower_priority() -> None:
-    """The worker's CPU goes to annotators first: reports are background work (nice 10)."""
-    import os
+def _start_worker(server_pid: int) -> None:
+    """In the worker, once: CPU to the annotators first (reports are background work, nice 10), and exit when the
+    server is gone. A server killed outright (SIGKILL, OOM) never shuts its pool down, and the worker would block
+    forever on a queue whose write end it holds itself."""
+    import threading
 
     os.nice(10)
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-server").start()
+
+
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _warm() -> None:
@@ -54,7 +67,7 @@ class Reports:
         """Start the worker and let it import the statistics libraries (seconds) before anyone asks (``label
         serve`` does this at start; elsewhere the first request does)."""
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_lower_priority)
+                                         initializer=_start_worker, initargs=(os.getpid(),))
         self._pool.submit(_warm)
 
     async def get(self, kind: str):
