@@ -60,7 +60,7 @@ def markdown(runs: list[Path]) -> str:
         means.append(f"{statistics.mean(values):+.3f} ± {se:.3f}")
     lines.append(f"| mean ± SE over {len(runs)} seeds | | | | " + " | ".join(means) + " |")
     n = loaded[0][0]["empathy"]["n"]
-    note = (f"\nRL − π on {n} test contexts per run, paired; cells: difference [95% bootstrap CI] p. π's replies "
+    note = (f"\n\nRL − π on {n} test contexts per run, paired; cells: difference [95% bootstrap CI] p. π's replies "
             f"{'are identical in every run' if same_pi else 'DIFFER between runs (check the evaluate seeds)'}.")
     return "\n".join(lines) + note
 
