@@ -28,6 +28,9 @@ def _compute(kind: str, url: str, wait_s: float):
     return {"stats": progress.stats, "compare": compare.report}[kind](_stores[url])
 
 
+PARENT_CHECK_SECONDS = 1.0  # how soon the worker notices that its server is gone
+
+
 def _start_worker(server_pid: int) -> None:
     """In the worker, once: CPU to the annotators first (reports are background work, nice 10), and exit when the
     server is gone. A server killed outright (SIGKILL, OOM) never shuts its pool down, and the worker would block
@@ -42,9 +45,6 @@ def _start_worker(server_pid: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="exit-with-server").start()
-
-
-PARENT_CHECK_SECONDS = 1.0
 
 
 def _warm() -> None:
