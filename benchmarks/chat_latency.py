@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from label_load import Connection, prepare  # noqa: E402 - the labelling load generator's client, reused
+from label_load import Connection, label_one, prepare  # noqa: E402 - the labelling load generator's client, reused
 
 MESSAGES = ["I failed my driving test this morning.", "I practised for months and still messed up parking.",
             "My friends all passed on the first try.", "I guess I can book another one next month.",
@@ -117,15 +117,7 @@ async def label_until(port: int, token: str, think_s: float, rng: random.Random,
     async with Connection(port, token) as c:
         nxt = (await c.request("GET", "/api/next"))[1]
         while not stop.is_set() and not nxt["done"]:
-            if think_s:
-                await asyncio.sleep(rng.expovariate(1 / think_s))
-            body = {"assignment_id": nxt["assignment_id"], "task_id": nxt["task"]["task_id"], "outcome": "best",
-                    "best": rng.choice(nxt["task"]["candidates"])["cand_id"], "seconds": 3.0}
-            t0 = time.perf_counter()
-            status, answer = await c.request("POST", "/api/labels", body)
-            out["latency"].append(time.perf_counter() - t0)
-            if status != 200:
-                out["errors"].append(status)
+            if (answer := await label_one(c, nxt, think_s, rng, out)) is None:
                 return
             nxt = answer["next"]
         out["ran_dry"] += nxt["done"]

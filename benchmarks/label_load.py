@@ -114,6 +114,22 @@ class Connection:
         return status, json.loads(await self.reader.readexactly(length)) if length else {}
 
 
+async def label_one(c: Connection, nxt: dict, think_s: float, rng: random.Random, out: dict) -> dict | None:
+    """Think, then label the task ``nxt`` (a random best reply, one POST as the page does), timing the request;
+    returns the server's answer, or None after recording a non-200 status in ``out["errors"]``."""
+    if think_s:
+        await asyncio.sleep(rng.expovariate(1 / think_s))
+    body = {"assignment_id": nxt["assignment_id"], "task_id": nxt["task"]["task_id"], "outcome": "best",
+            "best": rng.choice(nxt["task"]["candidates"])["cand_id"], "seconds": 3.0}
+    t0 = time.perf_counter()
+    status, answer = await c.request("POST", "/api/labels", body)
+    out["latency"].append(time.perf_counter() - t0)
+    if status != 200:
+        out["errors"].append(status)
+        return None
+    return answer
+
+
 async def annotate(port: int, token: str, labels: int, think_s: float, rng: random.Random, out: dict) -> None:
     async with Connection(port, token) as c:
         nxt = (await c.request("GET", "/api/next"))[1]
@@ -121,16 +137,7 @@ async def annotate(port: int, token: str, labels: int, think_s: float, rng: rand
             if nxt["done"]:
                 out["ran_dry"] += 1
                 return
-            if think_s:
-                await asyncio.sleep(rng.expovariate(1 / think_s))
-            cands = nxt["task"]["candidates"]
-            body = {"assignment_id": nxt["assignment_id"], "task_id": nxt["task"]["task_id"], "outcome": "best",
-                    "best": rng.choice(cands)["cand_id"], "seconds": 3.0}
-            t0 = time.perf_counter()
-            status, answer = await c.request("POST", "/api/labels", body)
-            out["latency"].append(time.perf_counter() - t0)
-            if status != 200:
-                out["errors"].append(status)
+            if (answer := await label_one(c, nxt, think_s, rng, out)) is None:
                 return
             out["acked"].add(answer["label_id"])
             nxt = answer["next"]

@@ -67,6 +67,14 @@ class RunDir:
         with atomic_path(self.path / "config.yaml") as tmp:
             tmp.write_text(yaml.safe_dump(config_dict, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
+    def is_current(self, stage: str, config: dict, defaults: dict, inputs: dict[str, str]) -> bool:
+        """:meth:`is_up_to_date` for a stage's plain ``config``; keys its manifest entry predates (fields the toolkit
+        added later) count as unchanged while they equal ``defaults`` (:func:`config.hash_as_recorded`)."""
+        from .config import hash_as_recorded
+
+        recorded = (self.manifest()["stages"].get(stage) or {}).get("config")
+        return self.is_up_to_date(stage, hash_as_recorded(config, defaults, recorded), inputs)
+
     def is_up_to_date(self, stage: str, config_hash: str, inputs: dict[str, str]) -> bool:
         """True when ``stage`` finished before with the same config and inputs, and its outputs are all there."""
         entry = self.manifest()["stages"].get(stage)

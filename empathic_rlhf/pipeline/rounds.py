@@ -106,9 +106,8 @@ def run_round_stage(r: Round, stage: RoundStage) -> dict:
     inputs = stage.inputs(r)
     own = round_stage_config(r, stage)
     digest = cfg.config_hash(own)
-    recorded = (here.manifest()["stages"].get(stage.name) or {}).get("config")
     defaults = round_stage_config(Round(RunConfig(), r.number), stage)  # fields added since keep it up to date
-    if here.is_up_to_date(stage.name, cfg.hash_as_recorded(own, defaults, recorded), inputs):
+    if here.is_current(stage.name, own, defaults, inputs):
         print(f"{tag} up to date, skipped", file=sys.stderr)
         return here.manifest()["stages"][stage.name]
     print(f"{tag} running", file=sys.stderr)

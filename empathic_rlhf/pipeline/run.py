@@ -26,9 +26,7 @@ def stage_hash(config: RunConfig, stage: Stage) -> str:
 def is_up_to_date(run: RunDir, config: RunConfig, stage: Stage, inputs: dict) -> bool:
     """Whether ``stage`` finished with this config and these inputs. Its manifest entry may predate config fields
     added since: those count as unchanged while they keep their defaults (:func:`config.without_new_defaults`)."""
-    recorded = (run.manifest()["stages"].get(stage.name) or {}).get("config")
-    digest = cfg.hash_as_recorded(stage_config(config, stage), stage_config(RunConfig(), stage), recorded)
-    return run.is_up_to_date(stage.name, digest, inputs)
+    return run.is_current(stage.name, stage_config(config, stage), stage_config(RunConfig(), stage), inputs)
 
 
 def run_stage(config: RunConfig, stage: Stage, *, force: bool = False, launcher=None) -> dict:

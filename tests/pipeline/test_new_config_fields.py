@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from empathic_rlhf import config as cfg
 from empathic_rlhf.pipeline.run import is_up_to_date, stage_config
 from empathic_rlhf.pipeline.stages import stage_named
@@ -9,38 +11,29 @@ from empathic_rlhf.run_config import RunConfig
 from empathic_rlhf.rundir import RunDir
 
 
-def _record_as_older_version(run: RunDir, config: RunConfig, stage, dropped: str) -> None:
-    """Record ``stage`` as finished by a version of the toolkit whose rl section had no field ``dropped``."""
+def _run_recorded_without_rl_seed(tmp_path) -> tuple[RunDir, dict]:
+    """A run whose rl stage was recorded by a version of the toolkit without the field ``rl.seed``, and the config
+    layer it ran with."""
+    stage = stage_named("rl")
+    base = {"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}
+    config = cfg.load(RunConfig, layers=[base])
+    run = RunDir(config.run_path)
     old = stage_config(config, stage)
-    del old["rl"][dropped]
+    del old["rl"]["seed"]
     (run.path / "rl").mkdir(parents=True)
     run.record(stage.name, cfg.config_hash(old), {}, ["rl"], 1.0, config=old)
+    return run, base
 
 
-def test_new_field_at_its_default_keeps_the_stage_up_to_date(tmp_path):
-    stage = stage_named("rl")
-    config = cfg.load(RunConfig, layers=[{"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}])
-    run = RunDir(config.run_path)
-    _record_as_older_version(run, config, stage, "seed")
-    assert is_up_to_date(run, config, stage, {}) is True
-
-
-def test_new_field_set_to_another_value_reruns_the_stage(tmp_path):
-    stage = stage_named("rl")
-    base = {"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}
-    run = RunDir(cfg.load(RunConfig, layers=[base]).run_path)
-    _record_as_older_version(run, cfg.load(RunConfig, layers=[base]), stage, "seed")
-    changed = cfg.load(RunConfig, layers=[base, {"rl": {"seed": 3}}])
-    assert is_up_to_date(run, changed, stage, {}) is False
-
-
-def test_a_changed_old_field_still_reruns_the_stage(tmp_path):
-    stage = stage_named("rl")
-    base = {"runs_dir": str(tmp_path), "name": "r", "rl": {"max_steps": 7}}
-    run = RunDir(cfg.load(RunConfig, layers=[base]).run_path)
-    _record_as_older_version(run, cfg.load(RunConfig, layers=[base]), stage, "seed")
-    changed = cfg.load(RunConfig, layers=[base, {"rl": {"max_steps": 8}}])
-    assert is_up_to_date(run, changed, stage, {}) is False
+@pytest.mark.parametrize("change, up_to_date", [
+    ({}, True),                      # the new field at its default: nothing changed
+    ({"rl": {"seed": 3}}, False),    # the new field set: the stage reruns
+    ({"rl": {"max_steps": 8}}, False),  # an old field changed: the stage reruns
+])
+def test_a_field_added_later_counts_as_unchanged_only_at_its_default(tmp_path, change, up_to_date):
+    run, base = _run_recorded_without_rl_seed(tmp_path)
+    config = cfg.load(RunConfig, layers=[base, change])
+    assert is_up_to_date(run, config, stage_named("rl"), {}) is up_to_date
 
 
 def test_without_new_defaults_keeps_keys_the_record_has():
