@@ -16,8 +16,10 @@ HERE = Path(__file__).parent
 def test_main_only_results_and_errors_reach_every_process():
     done = launch_two(str(HERE / "helpers_job.py"))
     assert done.returncode != 0, done.stdout  # the planted failure ends both processes
-    results = sorted((json.loads(line.split("RESULT ", 1)[1]) for line in done.stdout.splitlines()
-                      if line.startswith("RESULT ")), key=lambda r: r["rank"])
+    # both processes print to one pipe: each record arrives whole, but two may share a line ("RESULT {..}RESULT {..}")
+    decoder, marker = json.JSONDecoder(), "RESULT "
+    starts = [i + len(marker) for i in range(len(done.stdout)) if done.stdout.startswith(marker, i)]
+    results = sorted((decoder.raw_decode(done.stdout, i)[0] for i in starts), key=lambda r: r["rank"])
     assert [(r["rank"], r["processes"], r["main"]) for r in results] == [(0, 2, True), (1, 2, False)]
     for seen in results:  # computed on process 0 only, handed to both
         assert seen["outer"] == {"outer_on": 0, "nested": {"inner_on": 0, "x": 7}}
