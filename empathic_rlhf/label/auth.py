@@ -61,7 +61,12 @@ def join_url(base: str, token: str, *, admin: bool = False) -> str:
 
 def revoke(store, name: str, *, admin_only: bool = False) -> str:
     """End a person's access: their link stops working at once (the stored hash is replaced by one no token
-    has); with ``admin_only`` they keep labelling but lose admin rights. Their labels stay. Returns what changed."""
+    has); their labels stay, and so do their rights (`label invite NAME --rotate` issues the same kind of link).
+
+    ``admin_only`` drops admin rights. An admin link opens only the admin pages, so it ends with them: it must not
+    turn into a labelling link (which would reserve tasks). The person stays, with any labels from before they
+    were an admin; `label invite NAME --rotate` then issues a labelling link. Someone who is no admin is an error
+    (nothing changes). Returns what changed."""
     from sqlalchemy import select
 
     from .models import Annotator
@@ -70,10 +75,13 @@ def revoke(store, name: str, *, admin_only: bool = False) -> str:
         person = s.scalar(select(Annotator).where(Annotator.name == name))
         if person is None:
             raise EmpathicError(f"no annotator named {name!r}")
+        if admin_only and not person.is_admin:
+            raise EmpathicError(f"{name!r} is not an admin (to end their link: `label revoke {name}`)")
+        person.token_hash = "revoked:" + secrets.token_hex(24)  # not a SHA-256 of anything: no token matches
         if admin_only:
             person.is_admin = False
-            return f"{name}: admin rights dropped"
-        person.token_hash = "revoked:" + secrets.token_hex(24)  # not a SHA-256 of anything: no token matches
+            return (f"{name}: admin rights dropped; their admin link no longer opens anything "
+                    f"(`label invite {name} --rotate` issues a labelling link)")
         return f"{name}: link revoked (labels kept; `label invite {name} --rotate` issues a new link)"
 
 

@@ -109,7 +109,7 @@ def _job_view(c, job) -> dict:
     if job.status == "ready":
         view["candidates"] = [{"cand_id": f"c{i}", "text": neutralise(t)} for i, t in enumerate(job.candidates)]
     if job.status == "failed":
-        view["error"] = job.error
+        view["error"] = neutralise(job.error)  # an exception's text: it may quote the conversation
     return view
 
 

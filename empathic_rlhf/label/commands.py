@@ -237,7 +237,9 @@ def add_commands(subparsers) -> None:
     p = sub.add_parser("revoke", help="Make a person's link stop working (labels kept), or drop admin rights.")
     _common(p)
     p.add_argument("annotator", help="Annotator name.")
-    p.add_argument("--admin-only", action="store_true", help="Only drop admin rights; the link keeps working.")
+    p.add_argument("--admin-only", action="store_true",
+                   help="Drop an admin's rights: their admin link (admin pages only) stops working and never "
+                        "becomes a labelling link; `label invite NAME --rotate` then issues one.")
     p.set_defaults(func=_revoke)
 
     p = sub.add_parser("delete", help="Remove a person who has no labels (their reservations are released).")
@@ -263,8 +265,9 @@ def add_commands(subparsers) -> None:
     p = sub.add_parser("simulate", help="Simulated annotators label the tasks by an oracle, through the same "
                                         "database and rules as people (dry runs; labels marked synthetic).")
     _common(p)
-    p.add_argument("--oracle", required=True, help="Scorer that judges replies: empathy, static, length, er, ip, ex, "
-                                                   "emotion_fit, reward_model:<dir>, dyme:<dir>.")
+    p.add_argument("--oracle", required=True, help="Scorer that judges replies: judged_empathy (the judge that reads "
+                                                   "the conversation), context_fit, empathy, static, length, er, ip, "
+                                                   "ex, emotion_fit, reward_model:<dir>, dyme:<dir>.")
     p.add_argument("--annotators", type=int, default=5, help="Simulated annotators (default 5).")
     p.add_argument("--kappa", type=float, default=0.4, help="Cohen's kappa two of them reach (default 0.4, as "
                                                             "people did on this task); sets the noise.")

@@ -19,6 +19,7 @@ from ..io import read_jsonl
 from ..records import Candidate, EdRole, Id, Message, Task, display_history, parse_record, write_records
 from .config import CRITERIA
 from ..stats import binomial_p, proportion_ci
+from .text import for_terminal, neutralise
 
 
 class EvaluationRow(BaseModel):
@@ -75,10 +76,12 @@ def tally(labels: list[tuple[dict, str, str | None, dict]]) -> dict:
     for record, outcome, best, ratings in labels:
         if outcome == "skip":
             continue
-        by_model = {c.get("source") or c["cand_id"]: c["cand_id"] for c in record["candidates"]}
+        # model names come from the task file: no bidi controls (they would reorder the admin's table)
+        by_model = {neutralise(c.get("source") or c["cand_id"]): c["cand_id"] for c in record["candidates"]}
         if len(record["candidates"]) != 2 or len(by_model) != 2:
             continue
         named = (record.get("sampling") or {}).get("compare")
+        named = [neutralise(str(m)) for m in named] if isinstance(named, list) else None
         ma, mb = named if isinstance(named, list) and sorted(named) == sorted(by_model) else sorted(by_model)
         ca, cb = by_model[ma], by_model[mb]
         counts = out[(ma, mb)]
@@ -130,7 +133,8 @@ def format_report(rows: list[dict]) -> str:
         rate = "-" if r["win_rate_a"] is None else f"{r['win_rate_a']:.3f}"
         p = "-" if r["p_value"] is None else f"{r['p_value']:.3g}"
         ci = "-" if r["ci95"] is None else f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
-        pair = r["model_a"] + " vs " + r["model_b"] + ("" if r["source"] == "human" else f" [{r['source']}]")
+        pair = for_terminal(r["model_a"] + " vs " + r["model_b"]
+                            + ("" if r["source"] == "human" else f" [{r['source']}]"))
         lines.append(f"{pair:<30} {r['criterion']:<10} {r['wins_a']:>6} "
                      f"{r['wins_b']:>6} {r['ties']:>5} {r['n']:>5} {rate:>7} {p:>8} {ci:>17}")
     return "\n".join(lines)

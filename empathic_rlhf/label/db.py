@@ -16,6 +16,11 @@ SQLite is tuned for a single server process with many request threads:
   holds the write lock, and the pool timeout): past it the request fails fast (HTTP 503) instead of hanging.
 PostgreSQL needs little of this: the claim skips rows other transactions hold (``FOR UPDATE SKIP LOCKED``), and
 ``lock_timeout`` bounds the waits.
+
+Deleting means gone from disk (``Store.scrub``, after a person deletes their chats): SQLite runs with
+``secure_delete`` on (deleted rows are overwritten with zeros, whatever the build's default) and the WAL, which
+still holds the pages as they were written, is checkpointed and truncated to zero bytes; PostgreSQL rewrites the
+tables the text was in (``VACUUM FULL``; docs/labelling.md says what that does and does not erase).
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ def make_engine(url: str, synchronous: str = "NORMAL", wait_s: float = 5.0, *, r
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", f"busy_timeout={int(wait_s * 1000)}",
-                       "foreign_keys=ON"):
+                       "foreign_keys=ON", "secure_delete=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -129,6 +134,30 @@ class Store:
         """A read-only unit of work (reports, exports): on SQLite it never takes the write lock."""
         with self._reads.begin() as session:
             yield session
+
+    def scrub(self, tables: tuple[str, ...]) -> bool:
+        """After a deletion that must leave no trace on disk (a person's chats): SQLite has already overwritten the
+        deleted rows with zeros (``secure_delete``); the WAL still holds the pages as they were before, so it is
+        checkpointed into the database file and truncated to zero bytes. PostgreSQL: ``VACUUM FULL`` of ``tables``
+        (those that held the text), which rewrites each into a new file without the dead rows (a plain VACUUM
+        leaves fragments of them in the pages' free space); it locks the table meanwhile (~0.3 s for 20,000
+        tasks, during which labelling waits). Returns whether it completed; False when a reader held an old
+        snapshot (SQLite) or a lock (PostgreSQL) past ``wait_s``: the next scrub finishes the job."""
+        from sqlalchemy.exc import OperationalError
+
+        if self.is_sqlite:
+            raw = self.engine.raw_connection()  # the writer's connection (busy timeout wait_s), outside a transaction
+            try:
+                busy, _log, _moved = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+            return busy == 0
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM FULL " + ", ".join(tables))  # names from the code, never a request's
+        except OperationalError:  # lock_timeout: someone held the table
+            return False
+        return True
 
     def close(self) -> None:
         self.engine.dispose()

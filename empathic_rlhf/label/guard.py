@@ -3,6 +3,10 @@
 - Bodies: a label is a few hundred bytes (an edit at most ~80 KB of UTF-8); every other route takes none. A body
   over its route's limit is refused with 413 before it is read (by Content-Length) or as soon as the streamed
   bytes pass the limit, so a 200 MB POST costs nothing.
+- Early answers: a route that answers before reading the whole body (401 without a token, /api/undo, which takes
+  none) answers with ``Connection: close``, and the server closes the connection once the answer is out. Without
+  that, uvicorn reads on and discards whatever the client keeps sending: a chunked body with no end was drained
+  at ~300 MB/s per client. Closed, it stops after what the kernel buffers (a few MB).
 - Headers: a Content-Security-Policy that allows only this origin's own script and style files (the pages have no
   inline script), no framing (clickjacking), ``nosniff``, no referrer, and ``no-store`` on everything that carries
   a token in its URL or answers with someone's data.
@@ -37,20 +41,25 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = BODY_LIMITS.get((scope["method"], scope["path"]), OTHER_BODY_LIMIT)
-        length = dict(scope["headers"]).get(b"content-length")
+        request_headers = dict(scope["headers"])
+        length = request_headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _too_large(send, limit)
         private = scope["path"].startswith(PRIVATE_PREFIXES)
         started = False
         seen = 0
+        # a body is coming (a length over 0, or chunked) and the app has not read it to its end yet
+        unread = (length is not None and length != b"0") or b"transfer-encoding" in request_headers
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, unread
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise BodyTooLarge
+                if not message.get("more_body", False):
+                    unread = False
             return message
 
         async def send_with_headers(message):
@@ -59,6 +68,8 @@ class Guard:
                 started = True
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control" or not private]
                 headers += HEADERS + ([(b"cache-control", b"no-store")] if private else [])
+                if unread:  # answered early: close rather than drain what the client still sends
+                    headers = [h for h in headers if h[0].lower() != b"connection"] + [(b"connection", b"close")]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -64,8 +64,20 @@ def _ask_ratings(ask, out, cand_ids: list[str], config: LabelConfig, required: b
 
 
 def run_terminal(store, config: LabelConfig, name: str, ask=None, out=print) -> int:
+    """Label until nothing is left, ``q``, or Ctrl-D / Ctrl-C at any prompt (one line, no traceback: the task on
+    screen is not saved and its reservation expires as in the web app)."""
     ask = ask or input  # looked up per call, not bound at import (tests replace builtins.input)
     me = _annotator_id(store, name)
+    try:
+        return _loop(store, config, name, me, ask, out)
+    except (EOFError, KeyboardInterrupt):
+        with store.tx() as s:
+            done = assign.progress(s, me)["done"]
+        out(f"\nstopped: the label of the task on screen was not saved; {done} labels done.")
+        return 0
+
+
+def _loop(store, config: LabelConfig, name: str, me: int, ask, out) -> int:
     with store.tx() as s:
         assign.expire_stale(s, config.reservation_minutes)
     out(f"labelling as {name}; " + HELP.format(k=4))
@@ -82,10 +94,7 @@ def run_terminal(store, config: LabelConfig, name: str, ask=None, out=print) -> 
         _print_task(view, progress, config, out)
         started = time.monotonic()
         k = len(view["candidates"])
-        try:
-            raw = ask(f"best reply 1-{k}, t/b/s/u/q? ").strip().lower()
-        except EOFError:
-            return 0
+        raw = ask(f"best reply 1-{k}, t/b/s/u/q? ").strip().lower()
         if raw == "q":
             return 0
         if raw == "u":

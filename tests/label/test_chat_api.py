@@ -196,7 +196,7 @@ def test_deleting_a_conversation_removes_its_labels_and_keeps_everything_else(cl
         chats.append(chat_id)
     assert counts(store)["labels"] == 3
     r = client.delete(f"/api/chat/{chats[0]}", headers=auth(ann)).json()
-    assert r["deleted"] == {"chats": 1, "labels": 1, "tasks": 1}
+    assert r["deleted"] == {"chats": 1, "labels": 1, "tasks": 1, "wiped": True}
     assert [t.task_id for t in export_records(store)[2]] == ["t0", f"chat:{chats[1]}:3"]
     say(client, ann, chats[1], "third")  # a job still queued when the chat goes
     [job] = chat_store.claim_jobs(store, "w", 5, 60.0)

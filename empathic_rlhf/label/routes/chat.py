@@ -54,6 +54,9 @@ def _enabled(request: Request) -> None:
 
 
 async def _parse(request: Request, model: type[Body]):
+    """The body as ``model``, read only after the token was checked: an unknown sender gets 401/403, never the
+    body's schema in a 422."""
+    await _authenticate_first(request)
     try:
         return model.model_validate_json(await request.body())
     except ValidationError as e:
@@ -127,8 +130,7 @@ async def get_chat(request: Request, chat_id: int = Path(ge=1, le=MAX_DB_ID),
 @router.post("/api/chat/messages")
 async def post_message(request: Request):
     _enabled(request)
-    await _authenticate_first(request)  # a message may be large: an unknown sender never gets it read
-    body = await _parse(request, MessageRequest)
+    body = await _parse(request, MessageRequest)  # a message may be large: an unknown sender never gets it read
     config = request.app.state.config
     return await run_tx(request, _checked(lambda s, who: chat_store.add_message(s, who.id, body.chat_id, body.text,
                                                                                  config)))
@@ -149,14 +151,25 @@ async def post_retry(request: Request):
     return await run_tx(request, _checked(lambda s, who: chat_store.retry(s, who.id, body.chat_id)))
 
 
+async def _delete(request: Request, chat_id: int | None):
+    """Delete, then wipe what the deletion left on disk (``Store.scrub``: the SQLite WAL, PostgreSQL's dead rows),
+    on the writer thread (SQLite) or the pool: a deletion is rare, and the event loop never waits for it."""
+    deleted = await run_tx(request, _checked(lambda s, who: chat_store.delete_chats(s, who.id, chat_id)), raw=True)
+    state = request.app.state
+    if deleted["chats"]:
+        tables = ("chat_turns", "chat_jobs") + (("tasks",) if deleted["tasks"] else ())  # where the text was
+        deleted["wiped"] = await state.db.run(state.store.scrub, tables)
+    return {"deleted": deleted}
+
+
 @router.delete("/api/chat/{chat_id}")
 async def delete_chat(request: Request, chat_id: int = Path(ge=1, le=MAX_DB_ID)):
     _enabled(request)
-    return await run_tx(request, _checked(lambda s, who: {"deleted": chat_store.delete_chats(s, who.id, chat_id)}))
+    return await _delete(request, chat_id)
 
 
 @router.delete("/api/chat")
 async def delete_all(request: Request):
     """Delete every conversation of yours, with the labels your choices made."""
     _enabled(request)
-    return await run_tx(request, _checked(lambda s, who: {"deleted": chat_store.delete_chats(s, who.id)}))
+    return await _delete(request, None)
