@@ -109,16 +109,16 @@ def _summary_line(cls) -> str:
     return "" if not doc or doc.startswith(f"{cls.__name__}(") else doc.splitlines()[0]
 
 
-def add_stage_command(subparsers, name: str, help_text: str, stage: str | None = None,
-                      sections: tuple[str, ...] | None = None):
-    """``empathic <name>``: run one stage (``stage``, default ``name``) after the stages it needs, when those are
-    out of date, and print its summary. ``--help`` lists the config keys of ``sections`` (default: the stage's
-    own section, then the shared model and data sections). Returns the parser."""
-    stage = stage or name
-    shown = sections if sections is not None else (stage, *SHARED_SECTIONS)
-    parser = subparsers.add_parser(name, help=help_text, description=textwrap.fill(help_text, 80),
-                                   epilog=config_help(shown),
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_stage_command(subparsers, stage, help_text: str, sections: tuple[str, ...] | None = None,
+                      description: str | None = None):
+    """The command of ``stage`` (an :class:`~empathic_rlhf.stage.Stage`; its name is the last word of
+    ``stage.command``): run the stage after the stages it needs, when those are out of date, and print its summary.
+    ``--help`` lists the config keys of ``sections`` (default: the stage's own section, then the shared model and
+    data sections). Returns the parser."""
+    shown = sections if sections is not None else (stage.name, *SHARED_SECTIONS)
+    parser = subparsers.add_parser(stage.command[-1], help=help_text,
+                                   description=textwrap.fill(description or help_text, 80),
+                                   epilog=config_help(shown), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_options(parser)
-    parser.set_defaults(stage=stage, func=None)  # the CLI runs it through pipeline.commands.run_one_stage
+    parser.set_defaults(stage=stage.name, func=None)  # the CLI runs it through pipeline.commands.run_one_stage
     return parser

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import EmpathicError
 from ..io import write_jsonl
 from ..records import GOLD_SOURCE, Label, Pair, Task, pairs_from_label, read_records, write_records
+from ..stage import Context, InRounds, Stage
 from .config import AcquireConfig
 from .diversity import diverse_top
 from .features import CachedEmbedder, Embedder, candidate_features, context_text, minilm_embedder
@@ -26,7 +27,6 @@ from .preference import CandidateTable, fit_ensemble
 from .rules import acquisition_scores
 
 BOOTSTRAP_SOURCE = "gold-vs-policy"
-SECTIONS = ("sample", "acquire")  # the config sections whose change reruns the stage
 
 
 def bootstrap_pairs(pool: list[Task]) -> list[Pair]:
@@ -121,13 +121,17 @@ def write_selection(out_dir: Path, chosen: list[tuple[Task, float]], config: Acq
             "score_max": max(scores) if scores else None, "score_min": min(scores) if scores else None}
 
 
-# ---- the stage: <run>/sample/tasks.jsonl -> <run>/acquire/ ----
+# ---- the stage: <run>/sample/tasks.jsonl -> <run>/acquire/ (in a later round: the round's pool) ----
 
 def human_paths(run) -> tuple[Path, Path]:
     return run.stage_dir("label") / "labels.jsonl", run.stage_dir("label") / "tasks.jsonl"
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    run, later = context.run, context.round
+    if later is not None:  # the round's pool and the labels so far
+        return {"pool": str(run.stage_dir("sample") / "tasks.jsonl"),
+                "labels/before": str(later.previous.stage_dir("reward") / "labels.jsonl")}
     found = {"sample/tasks": str(run.stage_dir("sample") / "tasks.jsonl")}
     labels, tasks = human_paths(run)
     found.update({f"label/{p.name}": str(p) for p in (labels, tasks) if p.is_file()})
@@ -161,14 +165,30 @@ def labelled_pairs(config: AcquireConfig, run, pool: list[Task]) -> tuple[list[P
     return pairs, counts
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
+    """Choose ``acquire.budget`` tasks of the pool given the labels so far: the run's (``acquire.labels`` of
+    ``<run>/label/``) or, in a later round, those of the kind the rounds collect."""
+    config, run, later = context.config, context.run, context.round
     pool_path = run.stage_dir("sample") / "tasks.jsonl"
     if not pool_path.is_file():
         raise EmpathicError(f"{pool_path}: file not found (run `empathic sample` first)")
     pool = read_records(pool_path, Task)
-    pairs, counts = labelled_pairs(config.acquire, run, pool)
-    chosen = select_tasks(pool, pairs, config.acquire, seed=config.seed, cache_dir=run.stage_dir("acquire") / "cache")
+    if later is None:
+        pairs, counts = labelled_pairs(config.acquire, run, pool)
+    else:  # with no labels of the rounds' kind yet, select_tasks asks the gold-vs-policy bootstrap of the pool
+        pairs, counts = later.labelled_pairs(), None
+    chosen = select_tasks(pool, pairs, config.acquire, seed=config.seed + (context.number if later else 0),
+                          cache_dir=run.stage_dir("acquire") / "cache")
+    if not chosen and later is not None:  # the round's label stage would have nothing to label
+        raise EmpathicError(f"round {later.number}: acquire chose no task from a pool of {len(pool)}")
     summary = write_selection(run.stage_dir("acquire"), chosen, config.acquire)
-    summary.update({"pool": len(pool), "labelled_pairs": len(pairs), "labels_by_source": dict(counts),
-                    "gold_candidates": sum(any(c.source == GOLD_SOURCE for c in t.candidates) for t in pool)})
+    summary.update({"pool": len(pool), "labelled_pairs": len(pairs)})
+    if counts is not None:
+        summary.update({"labels_by_source": dict(counts),
+                        "gold_candidates": sum(any(c.source == GOLD_SOURCE for c in t.candidates) for t in pool)})
     return {"outputs": ["acquire/tasks.jsonl", "acquire/scores.jsonl"], "summary": summary}
+
+
+# Not a stage of `empathic run` (its own command, and a stage of every later round, where sample is the round's own).
+STAGE = Stage("acquire", ("sample", "acquire"), inputs, run, command=("acquire",),
+              rounds=InRounds(keys=("labeller", "oracle"), sections=("acquire",)))

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from ..distributed import is_main_process, refuse_sharded_weights
 from ..errors import EmpathicError
+from ..stage import Context, Stage
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    run = context.run
     pairs = run.stage_dir("reward") / "pairs"
     return {"reward/pairs/train": str(pairs / "train.jsonl"), "reward/pairs/heldout": str(pairs / "heldout.jsonl"),
             "sft/model": str(run.stage_dir("sft") / "model")}
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
     from ..reward.pairs import pairs_dir, read_pairs
     from .train import train_dpo
 
     refuse_sharded_weights("dpo")
+    config, run = context.config, context.run
     if not (pairs_dir(run) / "train.jsonl").is_file():
         raise EmpathicError(f"{pairs_dir(run) / 'train.jsonl'}: no preference pairs; run `empathic reward train` "
                             "first")
@@ -32,3 +35,7 @@ def run(config, run) -> dict:
     return {"outputs": ["dpo/model", "dpo/metrics.json"],
             "summary": {"pairs": metrics["pairs"], "heldout_margin_after": metrics["heldout_after"]["margin"],
                         "heldout_accuracy_after": metrics["heldout_after"]["accuracy"]}}
+
+
+STAGE = Stage("dpo", ("model", "prepare", "reward", "dpo"), inputs, run, needs=("reward",), trains=True,
+              command=("dpo",))

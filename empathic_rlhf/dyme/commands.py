@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..stage_cli import add_stage_command
+from .stage import STAGE
 
 
 def _score(args, overrides) -> int:
@@ -47,8 +48,8 @@ def _check_histories(source: str, histories: list[list[str]]) -> None:
 def add_commands(subparsers) -> None:
     dyme = subparsers.add_parser("dyme", help="DYME: a learned dynamic metric of dialogue (train, score).")
     sub = dyme.add_subparsers(dest="dyme_command", metavar="<dyme-command>", required=True)
-    add_stage_command(sub, "train", "Train DYME on ED train, select on valid, report MSE vs baselines on test "
-                                    "(the dyme stage of a run: <runs-dir>/<name>/dyme).", stage="dyme",
+    add_stage_command(sub, STAGE, "Train DYME on ED train, select on valid, report MSE vs baselines on test "
+                                    "(the dyme stage of a run: <runs-dir>/<name>/dyme).",
                       sections=("dyme", "data"))
 
     score = sub.add_parser("score", help="Predicted vs actual metrics and the DYME reward of {history, reply} "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..stage import Context, Stage
+
 
 def enabled(config) -> bool:
     return "dyme" in config.rl.rewards
@@ -17,17 +19,20 @@ def _dyme_config(config):
     return dataclasses.replace(config.dyme, data_dir=config.dyme.data_dir or config.data.data_dir)
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
     from ..data.sources import resolve
 
-    source = resolve(_dyme_config(config).data_dir)
+    source = resolve(_dyme_config(context.config).data_dir)
     return {f"data/{split}": str(source.file(split)) for split in ("train", "valid", "test")}
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
     from .train import run_train
 
-    result = run_train(_dyme_config(config), run.stage_dir("dyme"))
+    result = run_train(_dyme_config(context.config), context.run.stage_dir("dyme"))
     overall = result.get("table", {}).get("overall", {})
     return {"outputs": ["dyme/model", "dyme/metrics.json"],
             "summary": {"best_epoch": result.get("best_epoch"), "overall_mse": overall, **result["timings"]}}
+
+
+STAGE = Stage("dyme", ("data", "dyme"), inputs, run, enabled=enabled, command=("dyme", "train"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..stage_cli import add_stage_command
+from .stage import STAGE
 
 
 def add_commands(subparsers) -> None:
-    add_stage_command(subparsers, "evaluate", "Automatic metrics of several models side by side (test split).")
+    add_stage_command(subparsers, STAGE, "Automatic metrics of several models side by side (test split).")

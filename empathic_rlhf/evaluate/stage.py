@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..stage import Context, Stage
+
 
 def _models(config, run):
     from .run import resolve_models
@@ -17,7 +19,8 @@ def needs(config) -> tuple[str, ...]:
     return ("prepare",) + ("sft",) * ("sft" in asked)
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    config, run = context.config, context.run
     found = {"samples": str(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")}
     for scorer in ("reward", "dyme"):  # their scores are columns of the table
         if (run.stage_dir(scorer) / "model").is_dir():
@@ -28,11 +31,12 @@ def inputs(config, run) -> dict[str, str]:
     return found
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
     from ..sample.tasks import check_samples_exist, read_samples
     from .columns import column_groups
     from .run import evaluate_models
 
+    config, run = context.config, context.run
     path = check_samples_exist(run.stage_dir("prepare") / f"{config.evaluate.split}.jsonl")
     samples = read_samples(path, config.evaluate.max_samples)
     out = run.stage_dir("evaluate")
@@ -46,3 +50,6 @@ def run(config, run) -> dict:
                               if row["metrics"].get(k, {}).get("mean") is not None} for row in table["rows"]}
     return {"outputs": ["evaluate/table.md", "evaluate/table.json", "evaluate/samples.jsonl",
                         "evaluate/scores.jsonl"], "summary": summary}
+
+
+STAGE = Stage("evaluate", ("model", "evaluate"), inputs, run, needs=needs, command=("evaluate",))

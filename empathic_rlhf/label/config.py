@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 CRITERIA = ("empathy", "relevance", "fluency")
@@ -83,3 +84,8 @@ class LabelConfig:
         for name in ("calibration_fraction", "gold_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
+
+
+def database_url(config: LabelConfig, run_path: str | Path) -> str:
+    """The label database of the run at ``run_path``: ``label.db`` when set, else ``<run>/label/label.db``."""
+    return config.db or f"sqlite:///{Path(run_path) / 'label' / 'label.db'}"

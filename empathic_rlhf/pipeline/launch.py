@@ -21,15 +21,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..errors import EmpathicError
+from ..stage import Context, Stage
 
-# The stages that train with a TRL/transformers Trainer: they run on every process of a launch. The others run on
-# the main process only (under a launch, the other processes wait for them).
-TRAINING_STAGES = ("sft", "reward", "rl", "dpo")
-# Stages that train inside another loop of their own and so run in one process only: under a launch they would
-# train on the main process while the others wait, and the trainer would wait for them forever.
-SINGLE_PROCESS_STAGES = ("rounds",)
-# The CLI command that runs each training stage.
-STAGE_COMMANDS = {"sft": ("sft",), "reward": ("reward", "train"), "rl": ("rl",), "dpo": ("dpo",)}
 CONFIGS_DIR = Path(__file__).resolve().parents[1] / "accelerate_configs"
 LAUNCHERS = ("none", "accelerate")
 
@@ -92,40 +85,30 @@ class AccelerateLauncher:
                 args += [f"--{field.name}", str(value)]
         return args
 
-    def command(self, stage: str, config_file: Path, *, force: bool) -> list[str]:
+    def command(self, stage: Stage, config_file: Path, *, force: bool) -> list[str]:
+        """``accelerate launch ... -m empathic_rlhf.cli <the stage's command> --config FILE [--force]``."""
         return [sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch", *self.accelerate_args(),
-                "-m", "empathic_rlhf.cli", *STAGE_COMMANDS[stage], "--config", str(config_file),
+                "-m", "empathic_rlhf.cli", *stage.command, "--config", str(config_file),
                 *(["--force"] if force else [])]
 
-    def run_stage(self, config, stage: str, *, force: bool = False) -> None:
-        """Launch ``stage`` on the resolved ``config``; an exit status other than 0 is an error."""
+    def run_stage(self, context: Context, stage: Stage, *, force: bool = False) -> None:
+        """Launch ``stage`` on the context's resolved config; an exit status other than 0 is an error. A stage that
+        would stop the run cleanly (waiting for labels: ``stage.before_launch``) stops here, in the pipeline's
+        process, as it does without a launcher: a launched process can only exit with a status."""
         from .. import config as cfg
         from ..rundir import RunDir
 
-        stops_cleanly_before(config, stage)
-        RunDir(config.run_path).path.mkdir(parents=True, exist_ok=True)
+        if stage.before_launch is not None:
+            stage.before_launch(context)
+        context.run.path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="empathic-launch-") as folder:
             config_file = Path(folder) / "config.yaml"
-            RunDir(folder).save_config(cfg.to_dict(config))
+            RunDir(folder).save_config(cfg.to_dict(context.config))
             command = self.command(stage, config_file, force=force)
-            print(f"[{stage}] launching: {' '.join(command)}", file=sys.stderr)
+            print(f"[{stage.name}] launching: {' '.join(command)}", file=sys.stderr)
             status = subprocess.run(command, check=False).returncode
         if status != 0:
-            raise EmpathicError(f"[{stage}] accelerate launch exited with status {status}: {' '.join(command)}")
-
-
-def stops_cleanly_before(config, stage: str) -> None:
-    """A stage that would stop the run cleanly (not fail) is stopped here, in the pipeline's process, so that
-    ``empathic run`` stops as it does without a launcher: a launched process can only exit with a status."""
-    from ..errors import WaitingForLabels
-    from ..rundir import RunDir
-
-    if stage == "reward" and config.reward.labels == "human":  # reward/stage.py: choose_labels
-        from ..reward.stage import human_labels_path, waiting_message
-
-        run = RunDir(config.run_path)
-        if not human_labels_path(run).is_file():
-            raise WaitingForLabels(waiting_message(run))
+            raise EmpathicError(f"[{stage.name}] accelerate launch exited with status {status}: {' '.join(command)}")
 
 
 def launcher_from_args(args) -> AccelerateLauncher | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from ..stage import Context, Stage
 
-def inputs(config, run) -> dict[str, str]:
+
+def inputs(context: Context) -> dict[str, str]:
     """Each split file the stage reads (their fingerprints decide whether it reruns), and the emotion classifier
     when the knowledge segment holds its predictions (a rebuilt classifier can predict otherwise)."""
     from ..data.sources import resolve
 
+    config = context.config
     source = resolve(config.data.data_dir)
     found = {f"data/{split}": str(source.file(split)) for split in config.prepare.splits}
     if "predicted_emotion" in config.prepare.knowledge:
@@ -20,12 +23,16 @@ def inputs(config, run) -> dict[str, str]:
     return found
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
     from ..models.loading import load_tokenizer
     from .build import format_stats, prepare
 
+    config, run = context.config, context.run
     tokenizer = load_tokenizer(config.model.base_model, config.model.dialogue_format)
     stats = prepare(config.data, config.prepare, tokenizer, run.stage_dir("prepare"))
     print(format_stats(stats))
     return {"outputs": ["prepare/stats.json"] + [f"prepare/{s}" for s in config.prepare.splits],
             "summary": {split: c["samples"] for split, c in stats["splits"].items()}}
+
+
+STAGE = Stage("prepare", ("data", "model", "prepare"), inputs, run, command=("prepare",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..stage_cli import add_stage_command
+from .stage import STAGE
 
 
 def _score(args, overrides) -> int:
@@ -30,8 +31,7 @@ def _score(args, overrides) -> int:
 def add_commands(subparsers) -> None:
     reward = subparsers.add_parser("reward", help="Reward model: train on labels, score replies.")
     sub = reward.add_subparsers(dest="reward_command", metavar="<reward-command>", required=True)
-    add_stage_command(sub, "train", "Train the reward model of a run (stage 3).", stage="reward",
-                      sections=("reward", "model", "prepare"))
+    add_stage_command(sub, STAGE, "Train the reward model of a run (stage 3).", sections=("reward", "model", "prepare"))
     score = sub.add_parser("score", help="Score (context, reply) pairs: JSONL in, JSONL with 'reward' out.")
     score.add_argument("--model", required=True, help="Reward model folder written by `reward train`, e.g. "
                                                      "runs/demo/reward/model (it holds normalization.json).")

@@ -10,11 +10,13 @@ takes them, and refuses an export that holds only simulated labels. The labels a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..distributed import is_main_process, main_process_only, refuse_sharded_weights
 from ..errors import EmpathicError, WaitingForLabels
 from ..records import Label, Task, read_records, write_records
+from ..stage import Context, InRounds, Stage
 
 
 def human_labels_path(run) -> Path:
@@ -43,7 +45,13 @@ def waiting_message(run) -> str:
             f"then rerun the same command: it goes on from the labels.")
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    config, run, later = context.config, context.run, context.round
+    if later is not None:  # the labels so far: the previous round's and this round's new export
+        before = later.previous.stage_dir("reward")
+        return {"labels/new": str(run.stage_dir("label") / "labels.jsonl"),
+                "labels/before": str(before / "labels.jsonl"), "tasks/before": str(before / "tasks.jsonl"),
+                "reward/before": str(before / "model")}
     found = {"sample/tasks": str(run.stage_dir("sample") / "tasks.jsonl")}
     if human_labels_path(run).is_file():
         found["label/human"] = str(human_labels_path(run))
@@ -107,34 +115,62 @@ def exported_labels(path: Path, source: str) -> list[Label]:
     return simulated
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
+    """Train the reward model on the run's labels (per ``reward.labels``) or, in a later round, on all labels so
+    far, warm-started from the previous round's reward model."""
     from .pairs import build_pairs, pairs_dir, write_pairs
     from .train import train_reward_model
 
     refuse_sharded_weights("reward")
+    config, run, later = context.config, context.run, context.round
+
     @main_process_only  # the stage's data files are written once; every training process gets the same data
     def prepare_data():
-        tasks_path = run.stage_dir("sample") / "tasks.jsonl"
-        if not tasks_path.is_file():
-            raise EmpathicError(f"{tasks_path}: no comparison tasks; run `empathic sample` first")
-        tasks = read_records(tasks_path, Task)[: config.reward.max_tasks]
-        tasks, labels, source = choose_labels(config, run, tasks)
+        if later is None:
+            tasks_path = run.stage_dir("sample") / "tasks.jsonl"
+            if not tasks_path.is_file():
+                raise EmpathicError(f"{tasks_path}: no comparison tasks; run `empathic sample` first")
+            tasks = read_records(tasks_path, Task)[: config.reward.max_tasks]
+            tasks, labels, source = choose_labels(config, run, tasks)
+            counts_so_far = {}
+        else:
+            tasks, labels, counts_so_far = later.labels_so_far()
+            source = config.rounds.source
         out = run.stage_dir("reward")
         out.mkdir(parents=True, exist_ok=True)
         write_records(out / "tasks.jsonl", tasks)
         write_records(out / "labels.jsonl", labels)
         pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
         write_pairs(pairs_dir(run), pairs)
-        return tasks, labels, source, pairs, counts
+        return tasks, labels, source, pairs, counts, counts_so_far
 
-    tasks, labels, source, pairs, counts = prepare_data()
-    out = run.stage_dir("reward")
-    metrics = train_reward_model(backbone_of(config, run), pairs, counts, labels, tasks, config.reward, out,
-                                 seed=config.seed)
+    tasks, labels, source, pairs, counts, counts_so_far = prepare_data()
+    settings = config.reward
+    if later is not None:  # warm start: the previous round's weights and scalar head
+        settings = replace(settings, init_model=str(later.previous.stage_dir("reward") / "model"))
+    metrics = train_reward_model(backbone_of(config, run), pairs, counts, labels, tasks, settings,
+                                 run.stage_dir("reward"), seed=config.seed)
     heldout = metrics["heldout"]["overall"]
-    if is_main_process():
-        print(f"reward model ({source} labels): held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs "
-              f"(95% CI {heldout['accuracy_ci95']})")
-    return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs"],
-            "summary": {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"],
-                        "heldout_accuracy_ci95": heldout["accuracy_ci95"]}}
+    summary = {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"],
+               "heldout_accuracy_ci95": heldout["accuracy_ci95"]}
+    measured = f"held-out accuracy {heldout['accuracy']} on {heldout['n']} pairs (95% CI {heldout['accuracy_ci95']})"
+    if later is None:
+        if is_main_process():
+            print(f"reward model ({source} labels): {measured}")
+        return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs"], "summary": summary}
+    print(f"{context.tag(STAGE)} {counts_so_far['labels']} labels so far ({source}): {measured}")
+    return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs", "reward/labels.jsonl"],
+            "summary": {**summary, **{f"labels_{k}": v for k, v in counts_so_far.items()},
+                        "warm_start": settings.init_model}}
+
+
+def refuse_without_human_labels(context: Context) -> None:
+    """``reward.labels: human`` with no export yet stops the run cleanly (:func:`choose_labels`), also before an
+    ``accelerate launch`` of the stage."""
+    if context.config.reward.labels == "human" and not human_labels_path(context.run).is_file():
+        raise WaitingForLabels(waiting_message(context.run))
+
+
+STAGE = Stage("reward", ("model", "prepare", "reward"), inputs, run, needs=("sample",), trains=True,
+              command=("reward", "train"), rounds=InRounds(keys=("labeller", "oracle")),
+              before_launch=refuse_without_human_labels)

@@ -10,9 +10,11 @@ set reports the kept model against π.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from ..distributed import is_main_process, refuse_sharded_weights
 from ..errors import EmpathicError
+from ..stage import Context, InRounds, Stage
 
 
 def needs(config) -> tuple[str, ...]:
@@ -21,7 +23,15 @@ def needs(config) -> tuple[str, ...]:
                      if component in config.rl.rewards))
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    config, run, later = context.config, context.run, context.round
+    if later is not None:  # a later round: from the previous round's policy, on prompts no round's pool used
+        found = {"policy/before": later.policy, "reward/model": str(run.stage_dir("reward") / "model"),
+                 "sft/model": str(run.stage_dir("sft") / "model"),
+                 "prepare/prompts": str(run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl")}
+        found.update({f"pool/round{i}": str(folder.stage_dir("sample") / "tasks.jsonl")
+                      for i, folder in enumerate([*later.earlier, run], start=1)})
+        return found
     found = {"prepare/prompts": str(run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"),
              "sft/model": str(run.stage_dir("sft") / "model")}
     if config.rl.init_policy:
@@ -87,12 +97,18 @@ def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]
     return fns, weights
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
+    """RL from π (or ``rl.init_policy``) on the run's prompts; in a later round, from the previous round's policy
+    on the round's prompts. The KL is always to π."""
     refuse_sharded_weights("rl")
+    config, run, later = context.config, context.run, context.round
     policy = run.stage_dir("sft") / "model"
     if not (policy / "config.json").is_file():
         raise EmpathicError(f"{policy}: no SFT policy; run `empathic sft` first")
-    return train_and_summarise(config, run, str(policy), rl_prompts(config, run))
+    if later is None:
+        return train_and_summarise(config, run, str(policy), rl_prompts(config, run))
+    config = replace(config, rl=replace(config.rl, init_policy=later.policy))
+    return train_and_summarise(config, run, str(policy), later.rl_prompts())
 
 
 def rl_seed(config) -> int:
@@ -102,8 +118,7 @@ def rl_seed(config) -> int:
 
 def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
     """RL from ``rl.init_policy`` (default π, the folder ``pi``) with the KL to π, on the (training, selection,
-    report) prompts, into ``run.stage_dir("rl")``; returns the stage's result. Rounds call it with their own folder
-    and prompts (pipeline/rounds.py)."""
+    report) prompts, into ``run.stage_dir("rl")``; returns the stage's result."""
     from transformers import AutoTokenizer
 
     from .trainer import train_rl
@@ -131,3 +146,7 @@ def _print_summary(summary: dict, kept: dict, reported: dict) -> None:
     print(f"[rl] kept step {kept.get('step')}: selection reward {kept.get('heldout_reward')}, KL "
           f"{kept.get('heldout_kl')}; report set vs π {reported.get('diff_vs_pi')} ± {reported.get('diff_vs_pi_se')}"
           f" (SE, {reported.get('n_prompts')} prompts x {reported.get('samples_per_prompt')})")
+
+
+STAGE = Stage("rl", ("model", "prepare", "rl", "static_reward"), inputs, run, needs=needs, trains=True,
+              command=("rl",), rounds=InRounds())

@@ -1,8 +1,15 @@
-"""The ``sample`` stage of ``empathic run``: π + held-out contexts -> ``<run>/sample/tasks.jsonl``."""
+"""The ``sample`` stage: a policy + contexts -> comparison tasks in ``sample/tasks.jsonl``.
+
+In the run: π (or ``sample.model``) on the held-out contexts of ``sample.split``. In a later round of ``--rounds N``:
+the previous round's policy on the round's fresh contexts (none that an earlier round used), each task marked
+with its round.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from ..stage import Context, InRounds, Stage
 
 
 def model_of(config, run) -> str:
@@ -19,22 +26,41 @@ def needs(config) -> tuple[str, ...]:
     return ("prepare",) * (config.sample.samples_file is None) + ("sft",) * (config.sample.model is None)
 
 
-def inputs(config, run) -> dict[str, str]:
+def inputs(context: Context) -> dict[str, str]:
+    config, run, later = context.config, context.run, context.round
     found = {"samples": str(samples_path(config, run))}
-    if Path(model_of(config, run)).is_dir():
+    if later is not None:  # which contexts are fresh depends on every earlier pool and on RL's held-out prompts
+        found.update({"policy": later.policy,
+                      "rl/prompts": str(run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl")})
+        found.update({f"pool/round{i}": str(folder.stage_dir("sample") / "tasks.jsonl")
+                      for i, folder in enumerate(later.earlier, start=1)})
+    elif Path(model_of(config, run)).is_dir():
         found["model"] = model_of(config, run)
     return found
 
 
-def run(config, run) -> dict:
+def run(context: Context) -> dict:
     from ..generation.sampler import Sampler
     from .tasks import check_samples_exist, read_samples, sample_tasks
 
-    samples = read_samples(check_samples_exist(samples_path(config, run)), config.sample.max_contexts)
-    model = model_of(config, run)
+    config, run, later = context.config, context.run, context.round
+    if later is None:
+        samples = read_samples(check_samples_exist(samples_path(config, run)), config.sample.max_contexts)
+        model = model_of(config, run)
+        source = "sft" if config.sample.model is None else Path(config.sample.model).name
+        prefix = f"{config.name}:{source}:s{config.seed}"
+    else:
+        samples, model = later.contexts(), later.policy
+        source = f"rl-round{later.number - 1}"
+        prefix = f"{config.name}:round{later.number}:{source}:s{config.seed}"
     sampler = Sampler.load(model, config.model.dialogue_format, params=config.sample)
-    source = "sft" if config.sample.model is None else Path(config.sample.model).name
     summary = sample_tasks(config.sample, sampler, samples, run.stage_dir("sample") / "tasks.jsonl",
-                           seed=config.seed, source=source, model=model,
-                           task_prefix=f"{config.name}:{source}:s{config.seed}")
+                           seed=config.seed, source=source, model=model, task_prefix=prefix,
+                           round_number=0 if later is None else later.number)
+    if later is not None:
+        summary.update({"contexts": len(samples), "policy": model})
     return {"outputs": ["sample/tasks.jsonl"], "summary": summary}
+
+
+STAGE = Stage("sample", ("model", "sample"), inputs, run, needs=needs, command=("sample",),
+              rounds=InRounds(keys=("contexts_per_round",)))

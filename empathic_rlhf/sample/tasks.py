@@ -35,8 +35,9 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[Sample]:
 
 
 def make_task(sample: Sample, replies: list[str], *, source: str, include_gold: bool, settings: dict,
-              seed: int, task_prefix: str) -> Task:
-    """One Task from a sample and its model replies (the gold reply added and all shuffled when asked)."""
+              seed: int, task_prefix: str, round_number: int = 0) -> Task:
+    """One Task from a sample and its model replies (the gold reply added and all shuffled when asked);
+    ``round_number``: the round of ``--rounds N`` it belongs to (0: the run itself), which travels with it."""
     candidates = [{"text": text, "source": source} for text in replies]
     if include_gold:
         candidates.append({"text": sample.reply, "source": GOLD_SOURCE})
@@ -47,11 +48,11 @@ def make_task(sample: Sample, replies: list[str], *, source: str, include_gold: 
         emotion=sample.emotion, situation=sample.situation, prompt=sample.prompt,
         history=display_history(sample.prompt, sample.reply_role), gold=sample.reply,
         candidates=[{"cand_id": CAND_IDS[i], **c} for i, c in enumerate(candidates)],
-        sampling={**settings, "sample_id": sample.sample_id})
+        sampling={**settings, "sample_id": sample.sample_id}, round=round_number)
 
 
 def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], out_path: Path, *, seed: int,
-                 source: str, model: str, task_prefix: str) -> dict:
+                 source: str, model: str, task_prefix: str, round_number: int = 0) -> dict:
     """Write the tasks of ``samples`` to ``out_path`` (resuming a partial file); returns a summary."""
     out_path = Path(out_path)
     partial = out_path.with_name(out_path.stem + ".partial.jsonl")
@@ -76,7 +77,7 @@ def sample_tasks(config: SampleConfig, sampler: Sampler, samples: list[dict], ou
                                            config.max_resample)
             for sample, texts in zip(chunk, replies):
                 task = make_task(sample, texts, source=source, include_gold=config.include_gold,
-                                 settings=settings, seed=seed, task_prefix=task_prefix)
+                                 settings=settings, seed=seed, task_prefix=task_prefix, round_number=round_number)
                 f.write(json.dumps(task.to_json(), ensure_ascii=False) + "\n")
             f.write(json.dumps({"_batch_done": batch_index}) + "\n")  # a marker: the batch is complete
             f.flush()

@@ -7,11 +7,13 @@ import pytest
 from empathic_rlhf.cli import main
 from empathic_rlhf.errors import EmpathicError
 from empathic_rlhf.pipeline.launch import AccelerateLauncher, shipped_config
+from empathic_rlhf.reward.stage import STAGE as REWARD
+from empathic_rlhf.stage import Context
 
 
 def test_a_training_stage_is_launched_as_its_cli_command_with_the_written_config(tmp_path):
     launcher = AccelerateLauncher(num_processes=2, config_file="cpu_2proc", main_process_port=29600)
-    command = launcher.command("reward", tmp_path / "config.yaml", force=True)
+    command = launcher.command(REWARD, tmp_path / "config.yaml", force=True)
     assert command == [sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch",
                        "--config_file", str(shipped_config("cpu_2proc")), "--num_processes", "2",
                        "--main_process_port", "29600", "-m", "empathic_rlhf.cli", "reward", "train",
@@ -64,4 +66,4 @@ def test_a_reward_stage_waiting_for_human_labels_stops_before_launching(tmp_path
     monkeypatch.setattr(launch.subprocess, "run", no_launch)
     config = RunConfig(runs_dir=str(tmp_path), name="t", reward=RewardConfig(labels="human"))
     with pytest.raises(WaitingForLabels, match="waiting for human labels in .*label/labels.jsonl"):
-        AccelerateLauncher(num_processes=2).run_stage(config, "reward")
+        AccelerateLauncher(num_processes=2).run_stage(Context(config), REWARD)

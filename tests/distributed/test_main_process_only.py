@@ -64,7 +64,7 @@ def test_stages_that_need_the_whole_model_refuse_sharded_weights(monkeypatch, en
         monkeypatch.setenv(name, value)
     for stage_module in (rl_stage, reward_stage, dpo_stage):
         with pytest.raises(EmpathicError, match=f"needs the whole model on every process.*not {named}"):
-            stage_module.run(None, None)
+            stage_module.run(None)
     monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
     monkeypatch.delenv("ACCELERATE_USE_FSDP", raising=False)
     distributed.refuse_sharded_weights("rl")  # ZeRO-2 keeps whole weights on every process: allowed

@@ -221,13 +221,14 @@ def _run_with_labels(tmp_path, sources: list[str]):
 def test_reward_stage_refuses_an_export_of_only_simulated_labels_as_human(tmp_path, labels):
     from empathic_rlhf.reward.stage import run as reward_stage
     from empathic_rlhf.run_config import RunConfig
+    from empathic_rlhf.stage import Context
 
     run = _run_with_labels(tmp_path, ["synthetic:length"] * 3)
     config = RunConfig()
     config.reward.labels = labels
     with pytest.raises(EmpathicError, match=r"labels.jsonl: its 3 labels are all simulated \(synthetic:length\), "
                                             r"none human; set reward.labels: simulated"):
-        reward_stage(config, run)
+        reward_stage(Context(config, run))
     assert not run.stage_dir("reward").exists()  # refused before writing anything
 
 

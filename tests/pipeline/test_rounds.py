@@ -14,7 +14,8 @@ from helpers import write_jsonl
 from planted import synthetic_conversations
 
 from empathic_rlhf.cli import main
-from empathic_rlhf.pipeline import rounds
+from empathic_rlhf.pipeline import rounds, run as pipeline_run
+from empathic_rlhf.pipeline.stages import ROUND_STAGES, STAGES
 
 TINY = [
     "--sft.method=full", "--sft.max_steps=2", "--sft.eval_steps=2", "--sft.per_device_train_batch_size=4",
@@ -48,8 +49,9 @@ def run_logged(args, *, kill_at: str | None = None) -> tuple[int | None, str, st
         if kill_at is not None:
             def killed(r):
                 raise Killed(f"round {r.number} {kill_at}")
-            patch.setattr(rounds, "ROUND_STAGES", tuple(replace(s, run=killed) if s.name == kill_at else s
-                                                        for s in rounds.ROUND_STAGES))
+            stages = tuple(replace(s, run=killed) if s.name == kill_at else s for s in ROUND_STAGES)
+            patch.setattr(pipeline_run, "STAGES", tuple(rounds.rounds_stage(stages) if s.name == "rounds" else s
+                                                        for s in STAGES))
         try:
             code = main(args)
         except Killed:
@@ -184,15 +186,15 @@ def test_evaluate_reads_the_last_round_and_the_report_shows_every_round(two_roun
 
 
 def test_a_round_config_leaves_count_out_so_more_rounds_keep_the_done_ones(two_rounds):
-    from empathic_rlhf import config as cfg
     from empathic_rlhf.run_config import load_run_config
 
     run, _, _ = two_rounds
     two = load_run_config(config_file=str(run / "config.yaml"))
     three = load_run_config(config_file=str(run / "config.yaml"), overrides=["--rounds.count=3"])
-    for stage in rounds.ROUND_STAGES:
-        assert (cfg.config_hash(rounds.round_stage_config(rounds.Round(two, 2), stage))
-                == cfg.config_hash(rounds.round_stage_config(rounds.Round(three, 2), stage))), stage
+    own = tuple(stage.name for stage in ROUND_STAGES)
+    for stage in ROUND_STAGES:
+        assert (rounds.Round(two, 2, own).context().stage_hash(stage)
+                == rounds.Round(three, 2, own).context().stage_hash(stage)), stage
 
 
 def test_human_rounds_stop_for_labels_then_go_on_from_the_export(two_rounds, tmp_path):
