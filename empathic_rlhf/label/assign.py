@@ -197,14 +197,27 @@ def submit(s, annotator_id: int, body: LabelRequest, config: LabelConfig) -> tup
     return label_id, True
 
 
+def _newest_label(c, annotator_id: int):
+    """The annotator's newest label that undo may take back (live-chat choices go only with their conversation)."""
+    return c.execute(select(Label.id, Label.assignment_id, Label.outcome, Label.best, Label.ratings, Label.edit,
+                            Assignment.holds_slot, Task.id.label("task_pk"), Task.task_id, Task.quota)
+                     .join(Assignment, Assignment.id == Label.assignment_id).join(Task, Task.id == Label.task_id)
+                     .where(Label.annotator_id == annotator_id, Task.kind != "live-chat")
+                     .order_by(Label.id.desc()).limit(1)).first()
+
+
+def newest_label(s, annotator_id: int) -> dict | None:
+    """What undo would take back: its task_id and the answer (outcome, best, ratings, edit), or None. The page
+    shows the task again with this answer selected."""
+    row = _newest_label(_conn(s), annotator_id)
+    return None if row is None else {"task_id": row.task_id, "outcome": row.outcome, "best": row.best,
+                                     "ratings": row.ratings or {}, "edit": row.edit}
+
+
 def undo(s, annotator_id: int) -> str | None:
     """Delete the annotator's newest label; its task becomes their current one again. Returns its task_id."""
     c = _conn(s)
-    row = c.execute(select(Label.id, Label.assignment_id, Assignment.holds_slot, Task.id.label("task_pk"),
-                           Task.task_id, Task.quota)
-                    .join(Assignment, Assignment.id == Label.assignment_id).join(Task, Task.id == Label.task_id)
-                    .where(Label.annotator_id == annotator_id, Task.kind != "live-chat")  # chat choices: deleted
-                    .order_by(Label.id.desc()).limit(1)).first()  # with their conversation, never undone here
+    row = _newest_label(c, annotator_id)
     if row is None:
         return None
     c.execute(delete(Label).where(Label.id == row.id))

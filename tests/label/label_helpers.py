@@ -144,3 +144,41 @@ def sqlite_at_revision(path, revision: str, *statements: str) -> str:
             conn.execute(text(statement))
     engine.dispose()
     return url
+
+
+DIALOGUES = [
+    ("afraid", "I was walking home alone last night and I was sure someone was following me the whole way.",
+     ["I walked home from the station late last night and heard footsteps behind me for three streets.",
+      "Oh no, that sounds really scary. Did you see who it was?",
+      "No, I was too scared to turn around. I just walked faster until I got to my door."],
+     ["That must have been terrifying. I'm glad you made it home safe. Are you feeling a bit better today?",
+      "I like walking at night, the streets are so quiet.",
+      "Maybe it was just someone going the same way, but I understand why your heart was racing.",
+      "You should take a taxi next time."]),
+    ("proud", "My daughter just finished her first marathon and I cried at the finish line.",
+     ["My daughter ran her first marathon on Sunday!",
+      "Wow, congratulations to her! How did she do?",
+      "She finished in under four hours. I was at the finish line and cried like a baby."],
+     ["That is wonderful! You must be so proud of her, those are the best kind of tears.",
+      "Four hours is a long time to run.",
+      "What a moment to share with her. How is she feeling after it?",
+      "I ran a marathon once too, it was in Berlin."]),
+]
+
+
+def ed_tasks(n: int = 6) -> list[dict]:
+    """``n`` tasks that look like the real ones: 4 replies of one to two lines, a 3-turn history, a situation."""
+    tasks = []
+    for i in range(n):
+        emotion, situation, history, replies = DIALOGUES[i % len(DIALOGUES)]
+        roles = ["speaker", "listener", "speaker"]
+        tasks.append({
+            "task_id": f"ed{i}", "kind": "policy-samples", "conv_id": f"hit:{i}_conv:{i}", "emotion": emotion,
+            "situation": situation,
+            "prompt": [{"role": "system", "content": f"Emotion: {emotion}."}]
+            + [{"role": "user" if r == "speaker" else "assistant", "content": t} for r, t in zip(roles, history)],
+            "history": [{"role": r, "text": t} for r, t in zip(roles, history)],
+            "candidates": [{"cand_id": f"c{j}", "text": t, "source": "policy"} for j, t in enumerate(replies)],
+            "sampling": {"temperature": 1.0},
+        })
+    return tasks

@@ -68,7 +68,7 @@ def test_tie_skip_edit_and_situation_toggle_by_click(browser, live):
     page.click("#submit")
     progress_starts(page, '1 done')
     page.locator("#candidates .pick").nth(1).click()
-    page.locator("#candidates label[for$='-empathy-4']").click()
+    page.locator("#after label[for$='-empathy-4']").click()
     page.keyboard.press("e")
     page.locator("textarea.edit").fill("I am so sorry about your dog.")
     page.keyboard.press("Control+Enter")

@@ -35,12 +35,12 @@ def test_digit_on_a_focused_rating_sets_the_rating(browser, live):
     server, tok = live(make_tasks(1, k=3))
     page = open_task(browser, server, tok["ann"])
     page.keyboard.press("2")  # choose reply 2: its ratings appear
-    chosen = page.locator("#candidates .cand.chosen")
-    chosen.locator("input[data-crit='empathy']").first.focus()
+    ratings = page.locator("#after")  # the chosen reply's ratings, below the replies
+    ratings.locator("input[data-crit='empathy']").first.focus()
     page.keyboard.press("4")
     assert page.locator("#candidates .cand").nth(1).get_attribute("class") == "cand chosen"  # still reply 2
-    assert chosen.locator("input[data-crit='empathy']:checked").get_attribute("value") == "4"
-    assert "1 = poor · 5 = excellent" in chosen.inner_text()
+    assert ratings.locator("input[data-crit='empathy']:checked").get_attribute("value") == "4"
+    assert "Reply 2 chosen" in ratings.inner_text() and "1 = poor · 5 = excellent" in ratings.inner_text()
     page.keyboard.press("Enter")
     expect(page.locator("#progress-text")).to_have_text(re.compile("^1 done"))
     stored = httpx.get(f"{server.base}/api/labels", headers=auth(tok["ann"])).json()["labels"]
@@ -52,7 +52,7 @@ def test_rating_targets_are_44px_on_a_phone(browser, live):
     server, tok = live(make_tasks(1, k=2))
     page = open_task(browser, server, tok["ann"], **PHONE)
     page.locator("#candidates .pick").first.tap()
-    boxes = page.locator("#candidates .rate label").evaluate_all("els => els.map(e => e.getBoundingClientRect())")
+    boxes = page.locator("#after .rate label").evaluate_all("els => els.map(e => e.getBoundingClientRect())")
     assert len(boxes) == 15 and min(min(b["width"], b["height"]) for b in boxes) >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
@@ -68,7 +68,11 @@ def test_an_unsaved_label_is_reported(browser, live, tmp_path):
     db.close()
     page.keyboard.press("1")
     page.keyboard.press("Enter")
-    expect(page.locator("#error")).to_contain_text("NOT saved")
+    notice = page.locator("#notice")  # at the top, above the task that follows (not below it, easy to miss)
+    expect(notice).to_contain_text("NOT saved")
+    expect(notice).to_contain_text("Please label this task")
+    assert notice.bounding_box()["y"] < page.locator("#task").bounding_box()["y"]
+    assert page.evaluate("window.scrollY") == 0
     assert httpx.get(f"{server.base}/api/labels", headers=auth(tok["ann"])).json()["labels"] == []
     page.close()
 
@@ -100,6 +104,12 @@ def test_admin_page_fits_a_phone_with_readable_numbers_and_plots(browser, live, 
     text = page.locator("body").inner_text()
     assert not re.search(r"\d\.\d{4,}", text), text  # no raw fractions such as 0.41234
     assert not re.search(r"\d{4,}\.\d", text), text  # no raw large floats such as 24073.300
+    # the tables scroll in their box and never break a word or a number ("hu/m/an", "0.2/5"): one line per row
+    rows = page.locator(".scroll tr").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
+    assert rows and max(rows) < 40, rows
+    box = page.locator("#annotators").locator("xpath=..")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")  # 9 columns: wider than a phone, scrolled in place
+    assert "human" in page.locator("#annotators").inner_text().split()
     bias = page.locator("#bias").inner_text()
     assert re.search(r"p (< 0\.001|0\.\d{3})\)", bias) and "0.000" not in bias
     page.close()

@@ -56,7 +56,8 @@ async def me(request: Request):
 
     def work(s, who):
         return {"name": who.name, "criteria": config.criteria, "ratings_required": config.ratings_required,
-                "show_situation": config.show_situation, "progress": assign.progress(s, who.id)}
+                "show_situation": config.show_situation, "progress": assign.progress(s, who.id),
+                "done_poll_seconds": config.done_poll_seconds, "reservation_minutes": config.reservation_minutes}
     return await run_tx(request, work)
 
 
@@ -101,8 +102,9 @@ async def post_label(request: Request):
 @router.post("/api/undo")
 async def post_undo(request: Request):
     def work(s, who):
+        answer = assign.newest_label(s, who.id)  # the page selects it again on the task that comes back
         undone = assign.undo(s, who.id)
-        return {"undone": undone, "next": _next_view(s, who, request.app.state.config)}
+        return {"undone": undone, "undone_label": answer, "next": _next_view(s, who, request.app.state.config)}
     return await run_tx(request, work)
 
 

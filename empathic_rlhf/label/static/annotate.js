@@ -3,7 +3,8 @@
 "use strict";
 (function () {
   const { token, $, el, api } = window.EmpathicPage;  // page.js
-  const state = { me: null, cur: null, outcome: null, best: null, ratings: {}, edit: null, shownAt: 0, busy: false };
+  const state = { me: null, cur: null, outcome: null, best: null, ratings: {}, edit: null, shownAt: 0, busy: false,
+    pollTimer: null, lookedAt: null, criteriaOpen: null };
   const LONG = 600;  // characters: longer texts are collapsed (a 20,000-character reply would fill a phone 30 times)
 
   function setProgress(p) {
@@ -14,6 +15,9 @@
     $("progress-text").textContent = p.done + " done · " + p.left + (p.left_capped ? "+" : "") + " left";
   }
 
+  // The first labels of a person show the criteria and what Tie / All bad / Skip mean, in place.
+  const INTRO_LABELS = 5;
+
   function show(view) {
     setProgress(view.progress);
     state.cur = view.done ? null : view;
@@ -21,10 +25,15 @@
     state.ratings = {};
     expanded.clear();
     $("error").textContent = "";
+    $("picked").textContent = "";
     $("status").hidden = true;
     $("task").hidden = view.done;
     $("done").hidden = !view.done;
-    if (view.done) return;
+    const newcomer = view.progress.done < INTRO_LABELS;
+    document.body.classList.toggle("newcomer", newcomer);
+    clearTimeout(state.pollTimer);
+    if (view.done) { lookLater(); return; }
+    $("criteria").open = state.criteriaOpen === null ? newcomer : state.criteriaOpen;
     const t = view.task;
     $("emotion").textContent = t.emotion || "";
     $("emotion").hidden = !t.emotion;
@@ -44,13 +53,61 @@
     window.scrollTo(0, 0);
   }
 
+  // A refused label (or another message that must not be missed) at the top of the page, task or "All done".
+  function notice(text, info) {
+    $("notice").textContent = text || "";
+    $("notice").hidden = !text;
+    $("notice").classList.toggle("info", Boolean(info));
+  }
+
+  // "All done": look again now and then (a skip or an expired reservation frees a task), while the page is seen.
+  function lookLater() {
+    const every = state.me.done_poll_seconds;
+    $("done-poll").textContent = "This page looks for new work every " + duration(every) + " while it is open: a task " +
+      "comes back when someone skips it or leaves it unfinished for " + duration(60 * state.me.reservation_minutes) +
+      ". Keep it open, or come back later." + (state.lookedAt ? " Last looked " + state.lookedAt + "." : "");
+    clearTimeout(state.pollTimer);
+    state.pollTimer = setTimeout(lookForWork, every * 1000);
+  }
+
+  async function lookForWork() {
+    clearTimeout(state.pollTimer);
+    if (state.cur || state.busy) return;
+    if (document.visibilityState === "hidden") return;  // a page nobody sees reserves nothing; it looks when shown
+    try {
+      const view = await api("GET", "/api/next");
+      state.lookedAt = new Date().toLocaleTimeString();
+      if (!view.done) notice("");  // what it said about the last label is old news now
+      if (!state.cur) show(view);
+    } catch (e) {
+      state.lookedAt = new Date().toLocaleTimeString() + " (failed: " + e.message + ")";
+      if (!state.cur) lookLater();
+    }
+  }
+
+  function duration(seconds) {
+    const [n, unit] = seconds < 90 ? [Math.round(seconds), "second"] : [Math.round(seconds / 60), "minute"];
+    return n + " " + unit + (n === 1 ? "" : "s");
+  }
+
+  // The choice changed: mark it on the replies in place (nothing moves), and show what follows a choice below them.
+  function markChoice() {
+    document.querySelectorAll("#candidates .cand").forEach((li) => {
+      const on = li.dataset.cand === state.best;
+      li.classList.toggle("chosen", on);
+      li.querySelector(".pick").setAttribute("aria-pressed", String(on));
+    });
+    document.querySelectorAll(".outcome").forEach((b) => b.classList.toggle("chosen", b.dataset.outcome === state.outcome));
+    $("submit").disabled = state.outcome === null;
+    renderAfter();
+  }
+
   function renderCandidates() {
     const list = $("candidates");
     list.replaceChildren();
-    const crits = state.me.criteria;
     state.cur.task.candidates.forEach((c, i) => {
-      const li = el("li", { class: "cand" + (state.best === c.cand_id ? " chosen" : "") });
-      const pick = el("button", { type: "button", class: "pick", "aria-pressed": String(state.best === c.cand_id) });
+      const li = el("li", { class: "cand", "data-cand": c.cand_id });
+      const pick = el("button", { type: "button", class: "pick", "aria-pressed": "false" });
       const text = el("span", { class: "text" + (c.text.length > LONG && !expanded.has(c.cand_id) ? " long" : "") }, c.text);
       pick.append(el("span", { class: "num" }, String(i + 1)), text);
       pick.addEventListener("click", () => choose("best", c.cand_id));
@@ -61,18 +118,43 @@
         more.addEventListener("click", () => { expanded.has(c.cand_id) ? expanded.delete(c.cand_id) : expanded.add(c.cand_id); renderCandidates(); });
         li.append(more);
       }
-      const rateThis = crits.length && (state.cur.rate_all || state.best === c.cand_id);
-      if (rateThis) li.append(ratingRows(c.cand_id, crits));
-      if (state.best === c.cand_id) {
-        const editBtn = el("button", { type: "button", class: "link" }, state.edit ? "Editing (kept as extra reply)" : "Edit (E)");
-        editBtn.addEventListener("click", () => startEdit(c));
-        li.append(editBtn);
-        if (state.edit && state.edit.cand_id === c.cand_id) li.append(editBox());
-      }
       list.append(li);
     });
-    document.querySelectorAll(".outcome").forEach((b) => b.classList.toggle("chosen", b.dataset.outcome === state.outcome));
-    $("submit").disabled = state.outcome === null;
+    markChoice();
+  }
+
+  function candNumber(cid) { return state.cur.task.candidates.findIndex((c) => c.cand_id === cid) + 1; }
+
+  function ratingsRequired() {
+    const comparison = state.cur.task.kind === "model-comparison" && (state.outcome === "best" || state.outcome === "tie");
+    return comparison || (state.me.ratings_required && state.outcome === "best");
+  }
+
+  // Below the replies: 1-5 ratings of the chosen reply (or of every reply), and rewriting the chosen one.
+  function renderAfter() {
+    const box = $("after");
+    box.replaceChildren();
+    const crits = state.me.criteria;
+    const rateAll = state.cur.rate_all && state.outcome !== "all_bad" && state.outcome !== "skip";
+    const ids = !crits.length ? [] : rateAll ? state.cur.task.candidates.map((c) => c.cand_id) : state.outcome === "best" ? [state.best] : [];
+    const need = ratingsRequired() ? "required" : "optional";
+    for (const cid of ids) {
+      const head = rateAll ? "Rate reply " + candNumber(cid) + " (" + need + ")" : "Reply " + candNumber(cid) + " chosen. Rate it (" + need + ")";
+      box.append(el("h3", {}, head), ratingRows(cid, crits));
+    }
+    if (state.outcome === "best" && state.best) {
+      const c = state.cur.task.candidates.find((x) => x.cand_id === state.best);
+      if (state.edit) {
+        box.append(el("h3", {}, "Your better version of reply " + candNumber(c.cand_id)), editBox(),
+          el("p", { class: "muted small-text" }, "It is saved as an extra reply, written by you, next to the original (which stays as it is). Ctrl+Enter or Submit saves."));
+      } else {
+        const editBtn = el("button", { type: "button", class: "link" }, "✎ Write a better version of reply " + candNumber(c.cand_id));
+        editBtn.append(el("kbd", {}, "E"));
+        editBtn.addEventListener("click", () => startEdit(c));
+        box.append(editBtn);
+      }
+    }
+    box.hidden = !box.childNodes.length;
   }
 
   const expanded = new Set();
@@ -121,7 +203,7 @@
 
   function startEdit(c) {
     if (!state.edit) state.edit = { cand_id: c.cand_id, text: c.text };
-    renderCandidates();
+    renderAfter();
   }
 
   function choose(outcome, best) {
@@ -130,7 +212,11 @@
     state.best = best || null;
     if (state.edit && state.edit.cand_id !== state.best) state.edit = null;
     $("error").textContent = "";
-    renderCandidates();
+    $("picked").textContent = outcome === null ? "" : outcome === "best" ? "Reply " + candNumber(best) + " chosen." +
+      (state.me.criteria.length ? " Rating it (below) is " + (ratingsRequired() ? "required." : "optional.") : "")
+      : { tie: "Tie: two or more replies are equally best.", all_bad: "All bad: no reply is acceptable.",
+          skip: "Skip: someone else will get this one." }[outcome];
+    markChoice();
   }
 
   // The ratings of the replies the page shows ratings for (all, or the chosen one), and which are missing.
@@ -145,9 +231,7 @@
   function missingRatings(sent) {
     const crits = state.me.criteria;
     if (!crits.length) return null;
-    const comparison = state.cur.task.kind === "model-comparison" && (state.outcome === "best" || state.outcome === "tie");
-    const required = comparison || (state.me.ratings_required && state.outcome === "best");
-    if (!required) return null;
+    if (!ratingsRequired()) return null;
     const ids = state.cur.rate_all ? state.cur.task.candidates.map((c) => c.cand_id) : [state.best];
     for (const id of ids) {
       const missing = crits.filter((c) => !(sent[id] || {})[c]);
@@ -160,7 +244,7 @@
     if (!state.cur || state.outcome === null || state.busy) return;
     const ratings = ratingsToSend();
     const missing = missingRatings(ratings);
-    if (missing) { $("error").textContent = missing; return; }
+    if (missing) { $("error").textContent = missing; $("after").scrollIntoView({ block: "nearest" }); return; }
     state.busy = true;
     const edit = state.outcome === "best" && state.edit && state.edit.text.trim() ? state.edit : null;
     // the label names its task as well as its assignment: the server refuses it if they do not match
@@ -168,13 +252,19 @@
       best: state.best, ratings, edit, seconds: (performance.now() - state.shownAt) / 1000 };
     try {
       const res = await api("POST", "/api/labels", body);
+      notice("");
       show(res.next);
     } catch (e) {
       if (e.status === 404 || e.status === 409) {
-        // reservation expired or the page was stale: say so plainly, then show the current task
-        const lost = "Your last label was NOT saved: " + e.message + ". Please label this task.";
-        try { show(await api("GET", "/api/next")); } catch (_) { /* keep the message below */ }
-        $("error").textContent = lost;
+        // reservation expired or the page was stale: say so plainly at the top, above the current task or "All done"
+        const lost = "Your last label was NOT saved: " + (e.status === 404
+          ? "its reservation had expired (the task waited over " + duration(60 * state.me.reservation_minutes) + ") and went back to the pool."
+          : "this page was out of date (" + e.message + ").");
+        try {
+          const view = await api("GET", "/api/next");
+          show(view);
+          notice(lost + (view.done ? " There is nothing left to label now." : " Please label this task."));
+        } catch (_) { notice(lost); window.scrollTo(0, 0); }
       } else if (e.status === 503) $("error").textContent = "Not saved yet: the server is busy. Press Enter to try again.";
       else $("error").textContent = "Not saved: " + e.message;
     } finally { state.busy = false; }
@@ -185,8 +275,19 @@
     state.busy = true;
     try {
       const res = await api("POST", "/api/undo");
+      notice("");
       show(res.next);
-      if (!res.undone) $("error").textContent = "Nothing to undo.";
+      const was = res.undone_label;
+      if (!res.undone) { if (state.cur) $("error").textContent = "Nothing to undo."; else notice("Nothing to undo."); }
+      else if (was && state.cur && state.cur.task.task_id === was.task_id) {
+        // the task comes back with the earlier answer selected: change it, or submit it again
+        state.outcome = was.outcome;
+        state.best = was.best;
+        state.ratings = JSON.parse(JSON.stringify(was.ratings || {}));
+        state.edit = was.edit ? { cand_id: was.edit.cand_id, text: was.edit.text } : null;
+        markChoice();
+        notice("Undone. Your earlier answer is selected: change it, or Submit again.", true);
+      }
     } catch (e) { $("error").textContent = "Undo failed: " + e.message; } finally { state.busy = false; }
   }
 
@@ -218,7 +319,11 @@
     else if (key === "t") choose("tie");
     else if (key === "b") choose("all_bad");
     else if (key === "s") choose("skip");
-    else if (key === "enter") { if (ev.target.tagName === "BUTTON" && ev.target.id !== "submit" && state.outcome === null) return; submit(); }
+    else if (key === "enter") {
+      if (ev.target.tagName === "SUMMARY" || ev.target.tagName === "A") return;  // Enter opens those
+      if (ev.target.tagName === "BUTTON" && ev.target.id !== "submit" && state.outcome === null) return;
+      submit();
+    }
     else if (key === "u") undo();
     else if (key === "e" && state.best) startEdit(state.cur.task.candidates.find((c) => c.cand_id === state.best));
     else if (key === "escape") choose(null);
@@ -230,6 +335,10 @@
   $("submit").addEventListener("click", submit);
   $("undo").addEventListener("click", undo);
   $("toggle-situation").addEventListener("click", () => toggleSituation());
+  $("check-now").addEventListener("click", lookForWork);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible" && !state.cur && state.me && !$("done").hidden) lookForWork(); });
+  // the criteria box stays as the person left it once they opened or closed it themselves
+  $("criteria").querySelector("summary").addEventListener("click", () => { state.criteriaOpen = !$("criteria").open; });
   document.querySelectorAll(".outcome").forEach((b) => b.addEventListener("click", () => choose(b.dataset.outcome)));
 
   (async function start() {
@@ -237,6 +346,8 @@
       state.me = await api("GET", "/api/me");
       $("who").textContent = state.me.name;
       toggleSituation(state.me.show_situation);
+      if (state.me.ratings_required) $("ratings-note").textContent = "Rating it 1–5 afterwards is required.";
+      if (!state.me.criteria.length) $("ratings-note").textContent = "";
       show(await api("GET", "/api/next"));
     } catch (e) { $("status").textContent = "Cannot load: " + e.message; }
   })();
