@@ -20,34 +20,20 @@ from ..stats import mean_ci, proportion_ci
 from .config import DpoConfig
 
 
-def completion_logprob(model, tokenizer, prompt: list[dict], reply: str) -> float:
-    """log p(reply | prompt) under ``model``, the reply's tokens as the chat template renders them."""
-    import torch
-
-    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_dict=True)["input_ids"]
-    full_ids = tokenizer.apply_chat_template([*prompt, {"role": "assistant", "content": reply}],
-                                             return_dict=True)["input_ids"]
-    ids = torch.tensor([full_ids])
-    with torch.no_grad():
-        logps = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
-    targets = ids[0, 1:]
-    token_logps = logps.gather(-1, targets[:, None]).squeeze(-1)
-    return token_logps[len(prompt_ids) - 1:].sum().item()
-
-
 def heldout_margins(policy, reference, tokenizer, pairs: list[Pair], beta: float) -> dict:
     """Mean implicit-reward margin (chosen - rejected) with its 95% interval, and accuracy (margin > 0) with its
-    Wilson interval, on held-out pairs."""
-    margins = []
-    for pair in pairs:
-        prompt = as_dicts(pair.prompt)
+    Wilson interval, on held-out pairs. Each model scores every pair's two replies in batches
+    (:func:`empathic_rlhf.models.logprobs.reply_logprobs`)."""
+    from ..models.logprobs import reply_logprobs
 
-        def implicit(reply: str) -> float:
-            return beta * (completion_logprob(policy, tokenizer, prompt, reply)
-                           - completion_logprob(reference, tokenizer, prompt, reply))
-        margins.append(implicit(pair.chosen[0].content) - implicit(pair.rejected[0].content))
-    if not margins:
+    if not pairs:
         return {"n": 0, "margin": None, "margin_ci95": None, "accuracy": None, "accuracy_ci95": None}
+    prompts = [as_dicts(pair.prompt) for pair in pairs for _ in range(2)]
+    replies = [reply for pair in pairs for reply in (pair.chosen[0].content, pair.rejected[0].content)]
+    logp_policy, _ = reply_logprobs(policy, tokenizer, prompts, replies)
+    logp_reference, _ = reply_logprobs(reference, tokenizer, prompts, replies)
+    implicit = [beta * (p - r) for p, r in zip(logp_policy, logp_reference)]
+    margins = [chosen - rejected for chosen, rejected in zip(implicit[::2], implicit[1::2])]
     margin, accuracy = mean_ci(margins), proportion_ci(sum(m > 0 for m in margins), len(margins))
     return {"n": len(margins), "margin": margin["mean"], "margin_ci95": [margin["lo"], margin["hi"]],
             "accuracy": accuracy["rate"], "accuracy_ci95": [accuracy["lo"], accuracy["hi"]]}

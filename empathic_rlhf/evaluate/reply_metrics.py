@@ -1,8 +1,8 @@
 """Automatic metrics of replies: perplexity of gold replies under a model, BLEU, distinct-n, average length.
 
 - perplexity: exp(total NLL of the reply tokens / number of reply tokens), the prompt masked out exactly as TRL's
-  SFT masks it (the prompt rendered with the generation prompt is a prefix of prompt + reply), so the number is
-  comparable with ``sft``'s validation perplexity. Different tokenizers give different perplexities: compare
+  SFT masks it (the prompt rendered with the generation prompt is a prefix of prompt + reply; models/logprobs.py),
+  so the number is comparable with ``sft``'s validation perplexity. Different tokenizers give different perplexities: compare
   models that share one.
 - BLEU: sacrebleu's corpus BLEU (13a tokenisation), one reference per reply.
 - distinct-n (Li et al. 2016): distinct n-grams / all n-grams over all generated replies (corpus level).
@@ -84,55 +84,16 @@ def distinct_of(gram_lists: list[list[tuple]]) -> float:
     return len({g for grams in gram_lists for g in grams}) / total if total else 0.0
 
 
-def reply_token_ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
-    """Token ids of prompt + reply and the number of prompt tokens (the reply is the rest)."""
-    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)
-    full_ids = tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)
-    prompt_ids, full_ids = prompt_ids["input_ids"], full_ids["input_ids"]
-    if full_ids[:len(prompt_ids)] != prompt_ids:  # a template that re-renders the prompt: fall back to the length
-        return full_ids, _common_prefix(prompt_ids, full_ids)
-    return full_ids, len(prompt_ids)
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
-
-
 def reply_nll(model, tokenizer, samples: list[Sample], batch_size: int = 16, progress: bool = False
               ) -> tuple[list[float], list[int]]:
-    """Per sample: the negative log-likelihood (nats) of its gold reply's tokens and their number."""
-    import torch
-    from tqdm import tqdm
+    """Per sample: the negative log-likelihood (nats) of its gold reply's tokens and their number
+    (:func:`empathic_rlhf.models.logprobs.reply_logprobs`)."""
+    from ..models.logprobs import reply_logprobs
 
-    rows = [reply_token_ids(tokenizer, as_dicts(s.prompt), as_dicts(s.completion)) for s in samples]
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))  # similar lengths together: less padding
-    nlls, counts = [0.0] * len(rows), [0] * len(rows)
     model.eval()
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    batches = range(0, len(order), batch_size)
-    for start in tqdm(batches, desc="perplexity", unit="batch", disable=not progress):
-        chunk = order[start:start + batch_size]
-        width = max(len(rows[i][0]) for i in chunk)
-        input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(chunk), width), dtype=torch.long)
-        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
-        for r, i in enumerate(chunk):  # right padding: positions start at 0 for every row
-            ids, n_prompt = rows[i]
-            input_ids[r, :len(ids)] = torch.tensor(ids)
-            attention[r, :len(ids)] = 1
-            labels[r, n_prompt:len(ids)] = torch.tensor(ids[n_prompt:])
-        with torch.inference_mode():
-            logits = model(input_ids=input_ids.to(model.device),
-                           attention_mask=attention.to(model.device)).logits.float()
-        targets = labels[:, 1:].to(logits.device)  # token t is predicted from position t-1
-        nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), targets, ignore_index=-100,
-                                                reduction="none").sum(-1)
-        for r, i in enumerate(chunk):
-            nlls[i], counts[i] = float(nll[r]), int((targets[r] != -100).sum())
-    return nlls, counts
+    logps, counts = reply_logprobs(model, tokenizer, [as_dicts(s.prompt) for s in samples],
+                                   [s.reply for s in samples], batch_size, progress, desc="perplexity")
+    return [-logp for logp in logps], counts
 
 
 def perplexity(model, tokenizer, samples: list[Sample], batch_size: int = 16, progress: bool = False) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..models.logprobs import sequence_logprobs  # the one log-probability function
 from ..stats import mean_se as mean_and_se  # mean and SE over prompts
 
 
@@ -39,33 +40,6 @@ def is_better(candidate: list[float], baseline: list[float], z: float) -> bool:
     """True when candidate beats baseline by more than ``z`` standard errors of the paired difference."""
     diff, se = paired_difference(candidate, baseline)
     return diff > z * se if se > 0 else diff > 0
-
-
-def position_ids_for(attention_mask):
-    """Positions counted over real tokens only: a left-padded row starts at 0 at its first real token, as when
-    the row is fed alone. Absolute-position models (GPT-2) need this; ``generate`` does the same internally."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-
-
-LOGPROB_ROWS = 16  # rows per forward pass: the full-vocabulary logits of 256 rows took ~20 GB and an OOM kill
-
-
-def sequence_logprobs(model, input_ids, attention_mask, completion_mask, rows: int = LOGPROB_ROWS):
-    """Sum of log-probabilities of the completion tokens of each row (rows may be left-padded), ``rows`` rows
-    at a time so memory does not grow with the number of replies."""
-    import torch
-
-    sums = []
-    position_ids = position_ids_for(attention_mask)
-    for start in range(0, input_ids.shape[0], rows):
-        part = slice(start, start + rows)
-        with torch.no_grad():
-            logits = model(input_ids=input_ids[part], attention_mask=attention_mask[part],
-                           position_ids=position_ids[part]).logits[:, :-1].float()
-            chosen = logits.gather(-1, input_ids[part, 1:, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-        sums.append((chosen * completion_mask[part, 1:]).sum(-1))
-        del logits
-    return torch.cat(sums)
 
 
 @dataclass

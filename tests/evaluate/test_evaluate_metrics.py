@@ -42,7 +42,7 @@ class Uniform:
     def eval(self):
         return self
 
-    def __call__(self, input_ids, attention_mask):
+    def __call__(self, input_ids, attention_mask, position_ids=None):
         import torch
 
         return SimpleNamespace(logits=torch.zeros(*input_ids.shape, self.vocab))

@@ -1,0 +1,89 @@
+"""Log-probabilities of replies under a causal LM: the one implementation behind RL's held-out KL
+(rl/heldout.py), DPO's held-out margins (dpo/train.py) and evaluate's perplexity (evaluate/reply_metrics.py).
+
+- :func:`reply_token_ids`: prompt + reply rendered by the chat template, and where the reply starts: checked, not
+  assumed -- the prompt rendered with the generation prompt is a prefix of prompt + reply for the shipped
+  templates; for one that re-renders the prompt the reply starts after the longest common prefix (a blind cut at
+  the prompt's length would drop reply tokens or count prompt tokens).
+- :func:`reply_logprobs`: per (prompt, reply), the summed log-probability of the reply's tokens and their number,
+  rows of similar length batched together.
+- :func:`sequence_logprobs`: the same sum over already tokenized rows (left- or right-padded), ``rows`` rows per
+  forward pass so that memory does not grow with the number of replies.
+"""
+
+from __future__ import annotations
+
+LOGPROB_ROWS = 16  # rows per forward pass: the full-vocabulary logits of 256 rows took ~20 GB and an OOM kill
+
+
+def position_ids_for(attention_mask):
+    """Positions counted over real tokens only: a left-padded row starts at 0 at its first real token, as when
+    the row is fed alone. Absolute-position models (GPT-2) need this; ``generate`` does the same internally."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def sequence_logprobs(model, input_ids, attention_mask, completion_mask, rows: int = LOGPROB_ROWS):
+    """Sum of log-probabilities of the tokens ``completion_mask`` marks in each row (rows may be padded on either
+    side), ``rows`` rows at a time. Returns a float tensor of one sum per row."""
+    import torch
+
+    sums = []
+    position_ids = position_ids_for(attention_mask)
+    for start in range(0, input_ids.shape[0], rows):
+        part = slice(start, start + rows)
+        with torch.no_grad():
+            logits = model(input_ids=input_ids[part], attention_mask=attention_mask[part],
+                           position_ids=position_ids[part]).logits[:, :-1].float()
+            # token t is predicted from position t - 1
+            chosen = logits.gather(-1, input_ids[part, 1:, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        sums.append((chosen * completion_mask[part, 1:].to(chosen.device)).sum(-1))
+        del logits
+    return torch.cat(sums)
+
+
+def reply_token_ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
+    """Token ids of prompt + reply and the number of prompt tokens (the reply is the rest)."""
+    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)
+    full_ids = tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)
+    prompt_ids, full_ids = prompt_ids["input_ids"], full_ids["input_ids"]
+    if full_ids[:len(prompt_ids)] != prompt_ids:  # a template that re-renders the prompt: the common prefix
+        return full_ids, _common_prefix(prompt_ids, full_ids)
+    return full_ids, len(prompt_ids)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def reply_logprobs(model, tokenizer, prompts: list[list[dict]], replies: list[str], batch_size: int = LOGPROB_ROWS,
+                   progress: bool = False, desc: str = "log-probabilities") -> tuple[list[float], list[int]]:
+    """Per (prompt, reply): log p(reply | prompt) under ``model`` (summed over the reply's tokens as the chat template
+    renders them, its end-of-turn token included) and the number of those tokens. ``batch_size`` rows per forward
+    pass, rows of similar length together (less padding)."""
+    import torch
+    from tqdm import tqdm
+
+    rows = [reply_token_ids(tokenizer, prompt, [{"role": "assistant", "content": reply}])
+            for prompt, reply in zip(prompts, replies)]
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
+    sums, counts = [0.0] * len(rows), [0] * len(rows)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    device = getattr(model, "device", "cpu")
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", disable=not progress):
+        chunk = order[start:start + batch_size]
+        width = max(len(rows[i][0]) for i in chunk)
+        input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(chunk), width), dtype=torch.long)
+        reply = torch.zeros((len(chunk), width), dtype=torch.long)
+        for r, i in enumerate(chunk):  # right padding
+            ids, n_prompt = rows[i]
+            input_ids[r, :len(ids)] = torch.tensor(ids)
+            attention[r, :len(ids)] = 1
+            reply[r, n_prompt:len(ids)] = 1
+        logps = sequence_logprobs(model, input_ids.to(device), attention.to(device), reply, rows=len(chunk))
+        for r, i in enumerate(chunk):
+            sums[i], counts[i] = float(logps[r]), int(reply[r, 1:].sum())
+    return sums, counts
