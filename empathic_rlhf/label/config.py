@@ -42,6 +42,9 @@ class LabelConfig:
     db_wait_seconds: float = field(default=5.0, metadata={
         "help": "Longest a request waits for the database (another process holding SQLite's write lock, a busy "
                 "pool, a PostgreSQL row lock); past it the request fails with 503 and the page asks to retry."})
+    done_poll_seconds: float = field(default=30.0, metadata={
+        "help": "An annotator's \"All done\" page looks for freed work (a skip, an expired reservation) this often "
+                "while it is open and visible (it says so on the page)."})
     admin_refresh_seconds: float = field(default=10.0, metadata={
         "help": "The admin page's statistics are computed at most once per this many seconds and shared by "
                 "every admin poll, so watching the dashboard does not slow annotators down."})
@@ -73,6 +76,8 @@ class LabelConfig:
             raise ValueError(f"criteria: unknown {unknown}, choose from {list(CRITERIA)}")
         if not 0.1 <= self.db_wait_seconds <= 120 or self.admin_refresh_seconds < 0:
             raise ValueError("db_wait_seconds must lie in [0.1, 120] and admin_refresh_seconds be >= 0")
+        if not 1 <= self.done_poll_seconds <= 3600:
+            raise ValueError("done_poll_seconds must lie in [1, 3600]")
         if self.overlap < 1 or self.calibration_overlap < 1:
             raise ValueError("overlap and calibration_overlap must be at least 1")
         if not 2 <= self.chat_candidates <= 4 or self.chat_choice_every < 1 or self.chat_max_turns < 1:
