@@ -258,7 +258,7 @@
       if (e.status === 404 || e.status === 409) {
         // reservation expired or the page was stale: say so plainly at the top, above the current task or "All done"
         const lost = "Your last label was NOT saved: " + (e.status === 404
-          ? "its reservation had expired (the task waited over " + duration(60 * state.me.reservation_minutes) + ") and went back to the pool."
+          ? "its reservation had expired (over " + duration(60 * state.me.reservation_minutes) + " since the task was shown), so the task went back to the pool."
           : "this page was out of date (" + e.message + ").");
         try {
           const view = await api("GET", "/api/next");
