@@ -109,7 +109,7 @@ def main() -> int:
         load_model_and_tokenizer,
         resolve_model_path,
     )
-    from empathic_rlhf.generation.sampler import render_prompts
+    from empathic_rlhf.generation.tokens import render_prompts
 
     model_name = args.model or ("runs/demo/sft/model" if Path("runs/demo/sft/model").is_dir() else "smollm2-135m")
     model, tokenizer = load_model_and_tokenizer(model_name)

@@ -21,7 +21,7 @@ from .errors import EmpathicError
 from .evaluate.config import EvaluateConfig
 from .label.config import LabelConfig
 from .metrics.config import StaticRewardConfig
-from .models.loading import ModelConfig
+from .models.config import ModelConfig
 from .rounds_config import RoundsConfig
 from .prepare.config import PrepareConfig
 from .reward.config import RewardConfig

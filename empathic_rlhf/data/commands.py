@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .records import SPLITS
+from .config import SPLITS
 
 
 def _stats(args, overrides) -> int:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+# What the knowledge segment (the system message before a context) may hold: prepare.knowledge picks among them.
+KNOWLEDGE_FIELDS = ("emotion", "situation", "predicted_emotion")
+
 
 @dataclass
 class DataConfig:

@@ -15,8 +15,6 @@ EMOTIONS: tuple[str, ...] = (
     "nostalgic", "prepared", "proud", "sad", "sentimental", "surprised", "terrified", "trusting",
 )
 
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
-
 
 @dataclass(frozen=True)
 class Turn:

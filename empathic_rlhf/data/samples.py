@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .config import KNOWLEDGE_FIELDS
 from .records import Conversation, Role, Turn
-
-KNOWLEDGE_FIELDS = ("emotion", "situation", "predicted_emotion")
 
 
 def knowledge_text(conversation: Conversation, fields: Iterable[str], history: Iterable[Turn] = ()) -> str:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from ..errors import EmpathicError
 from ..paths import DATA_DIR_ENV, cache_dir, data_dir_setting
+from .config import SPLITS
 from .download import ARCHIVE_NAME, extract_archive, official_release_dir
 from .ed_csv import CsvReport, read_conversations_csv
 from .ed_jsonl import read_conversations_jsonl
-from .records import SPLITS, Conversation
+from .records import Conversation
 
 
 @dataclass(frozen=True)

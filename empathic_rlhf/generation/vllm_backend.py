@@ -1,8 +1,8 @@
 """The ``vllm`` generation backend: vLLM's offline ``LLM.generate`` on a GPU (``pip install -e '.[gpu]'``).
 
-It feeds vLLM the very token ids the torch backend feeds the model (:func:`.sampler.prompt_token_ids`: the chat
+It feeds vLLM the very token ids the torch backend feeds the model (:func:`.tokens.prompt_token_ids`: the chat
 template or the seed's ``<SOC>``/``<EOT>`` format, rendered by our tokenizer) and decodes the returned ids with
-the same tokenizer and stop tokens (:func:`.sampler.decode_reply`), so only the engine differs: paged KV cache,
+the same tokenizer and stop tokens (:func:`.tokens.decode_reply`), so only the engine differs: paged KV cache,
 continuous batching, CUDA graphs. ``n`` candidates per context come from one request (``SamplingParams(n=...)``,
 the prompt prefilled once), seeded per batch so a run's output depends only on its seed.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import EmpathicError
 from .config import SamplingConfig
-from .sampler import decode_reply, prompt_token_ids, stop_tokens
+from .tokens import decode_reply, prompt_token_ids, stop_tokens
 
 
 def vllm_requests(tokenizer, contexts: list[list[dict]]) -> list[dict]:

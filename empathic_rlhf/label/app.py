@@ -3,12 +3,9 @@ so no dialogue text is ever spliced into HTML on the server; the browser code on
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .config import LabelConfig
 from .guard import Guard
-
-STATIC = Path(__file__).parent / "static"
+from .routes.deps import STATIC
 
 
 def create_app(store, config: LabelConfig):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..data.records import SPLITS
-from ..data.samples import KNOWLEDGE_FIELDS
+from ..data.config import KNOWLEDGE_FIELDS, SPLITS
 
 
 @dataclass

@@ -22,7 +22,7 @@ from .. import config as cfg
 from ..distributed import is_main_process, main_process_only, num_processes
 from ..errors import EmpathicError
 from ..io import atomic_path, write_json
-from ..models.loading import ModelConfig
+from ..models.config import ModelConfig
 from ..rundir import checkpoints_and_resume, fingerprint
 from ..runtime import device_training_args
 from .config import SftConfig

@@ -12,8 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from .. import export
-from ..app import STATIC
-from .deps import run_tx, whoami
+from .deps import STATIC, run_tx, whoami
 
 router = APIRouter()
 EXPORTS = ("labels.jsonl", "pairs.jsonl", "tasks.jsonl")

@@ -3,22 +3,17 @@ round trip), undo, and the annotator's own labels. Every query is scoped to the 
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 
 from .. import assign
-from ..app import STATIC
-from ..auth import hash_token
 from ..models import Label, Task
 from ..requests import MAX_DB_ID, LabelRejected, parse_label_request
 from ..tasks import shown
-from .deps import bearer, run_tx, whoami
+from .deps import STATIC, authenticate_first, run_tx, whoami
 
 router = APIRouter()
-TOKEN_MEMORY_S = 300.0  # a token that passed the database check this recently may send its body before the next
 
 
 def _next_view(s, who, config) -> dict:
@@ -66,24 +61,10 @@ async def next_task(request: Request):
     return await run_tx(request, lambda s, who: _next_view(s, who, request.app.state.config))
 
 
-async def _authenticate_first(request: Request) -> None:
-    """Check the token before reading a body. A token seen valid in the last few minutes skips this extra round
-    trip (the transaction checks it again anyway); anything else is looked up first, so an unknown sender never
-    gets its body read."""
-    seen = request.app.state.tokens_seen
-    key = hash_token(bearer(request))
-    if time.monotonic() - seen.get(key, -TOKEN_MEMORY_S) < TOKEN_MEMORY_S:
-        return
-    await run_tx(request, lambda s, who: None, read=True, raw=True)
-    if len(seen) > 10_000:  # bounded memory: forget everyone, they are re-checked once
-        seen.clear()
-    seen[key] = time.monotonic()
-
-
 @router.post("/api/labels")
 async def post_label(request: Request):
     config = request.app.state.config
-    await _authenticate_first(request)
+    await authenticate_first(request)
     body = await request.body()  # bounded by the Guard middleware
 
     def work(s, who):

@@ -13,10 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import chat_store
-from ..app import STATIC
 from ..requests import MAX_DB_ID
-from .annotate import _authenticate_first
-from .deps import run_tx, whoami
+from .deps import STATIC, authenticate_first, run_tx, whoami
 
 router = APIRouter()
 POLL_S = 0.25  # how often a waiting request looks at its job (a read on the reader thread, ~1 ms)
@@ -56,7 +54,7 @@ def _enabled(request: Request) -> None:
 async def _parse(request: Request, model: type[Body]):
     """The body as ``model``, read only after the token was checked: an unknown sender gets 401/403, never the
     body's schema in a 422."""
-    await _authenticate_first(request)
+    await authenticate_first(request)
     try:
         return model.model_validate_json(await request.body())
     except ValidationError as e:

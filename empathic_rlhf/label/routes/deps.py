@@ -1,4 +1,5 @@
-"""Shared route helpers: the bearer token check, and running one unit of work in one transaction without ever
+"""Shared route helpers: the pages' folder (``STATIC``), the bearer token check (also before a body is read:
+:func:`authenticate_first`), and running one unit of work in one transaction without ever
 letting a database wait (another process holding SQLite's write lock, a slow report) stall the event loop, other
 requests or static files.
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +27,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ..auth import annotator_for
+from ..auth import annotator_for, hash_token
+
+STATIC = Path(__file__).resolve().parents[1] / "static"  # the pages; create_app serves it at /static
+TOKEN_MEMORY_S = 300.0  # a token that passed the database check this recently may send its body before the next
 
 
 def bearer(request: Request) -> str:
@@ -134,3 +140,17 @@ async def whoami(request: Request, token: str, *, admin: bool) -> bool:
         if e.status_code == 403:
             return False
         raise
+
+
+async def authenticate_first(request: Request) -> None:
+    """Check the token before reading a body. A token seen valid in the last few minutes skips this extra round
+    trip (the transaction checks it again anyway); anything else is looked up first, so an unknown sender never
+    gets its body read."""
+    seen = request.app.state.tokens_seen
+    key = hash_token(bearer(request))
+    if time.monotonic() - seen.get(key, -TOKEN_MEMORY_S) < TOKEN_MEMORY_S:
+        return
+    await run_tx(request, lambda s, who: None, read=True, raw=True)
+    if len(seen) > 10_000:  # bounded memory: forget everyone, they are re-checked once
+        seen.clear()
+    seen[key] = time.monotonic()
