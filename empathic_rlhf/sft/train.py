@@ -64,7 +64,8 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
         out_dir / "checkpoints", {"seed": seed, "model": cfg.to_dict(model_config), "sft": cfg.to_dict(config),
                                   "data": data})
     args = _sft_args(config, checkpoints, seed, resume=resume is not None)
-    trainer = _make_trainer(model, tokenizer, args, train_set, eval_set, config)
+    extras = log_extras_callback()
+    trainer = _make_trainer(model, tokenizer, args, train_set, eval_set, config, extras)
     if is_main_process():
         print(f"[sft] {config.method} fine-tuning of {model_config.base_model}: {train_set.num_rows:,} train / "
               f"{eval_set.num_rows:,} valid samples, {num_processes()} process(es)"
@@ -83,7 +84,8 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
     best_loss = trainer.state.best_metric
     if best_loss is None:
         best_loss = trainer.evaluate()["eval_loss"]
-    metrics = {**_metrics(trainer, best_loss, seconds), "processes": num_processes()}
+    metrics = {**_metrics(trainer, best_loss, seconds, extras.session_tokens(trainer.state)),
+               "processes": num_processes()}
     # every process takes part: under DeepSpeed ZeRO-3 / FSDP this gathers the sharded weights (LoRA: merged below)
     state_dict = None if config.method == "lora" else trainer.accelerator.get_state_dict(trainer.model_wrapped)
 
@@ -133,25 +135,13 @@ def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, resume: bool):
         **device_training_args(),
         completion_only_loss=True,
         save_only_model=False,
+        include_num_input_tokens_seen="non_padding",  # state.num_input_tokens_seen: what tokens/s counts
     )
 
 
-def _make_trainer(model, tokenizer, args, train_set, eval_set, config: SftConfig):
-    """An ``SFTTrainer`` that also logs ``tokens_per_second`` and ``eval_perplexity``."""
+def _make_trainer(model, tokenizer, args, train_set, eval_set, config: SftConfig, extras):
+    """An ``SFTTrainer`` whose logs also hold what ``extras`` (:func:`log_extras_callback`) adds."""
     from trl import SFTTrainer
-
-    class Trainer(SFTTrainer):
-        _clock: tuple[float, int] | None = None
-
-        def log(self, logs, start_time=None):
-            if "eval_loss" in logs:
-                logs["eval_perplexity"] = _ppl(logs["eval_loss"])
-            elif "loss" in logs:  # a training log: tokens seen since the last one, per second
-                tokens, now = self._total_train_tokens, time.perf_counter()
-                if self._clock is not None and now > self._clock[0]:
-                    logs["tokens_per_second"] = round((tokens - self._clock[1]) / (now - self._clock[0]), 1)
-                self._clock = (now, tokens)
-            super().log(logs, start_time)
 
     peft_config = None
     if config.method == "lora":
@@ -162,10 +152,48 @@ def _make_trainer(model, tokenizer, args, train_set, eval_set, config: SftConfig
                                  target_modules=targets if targets == "all-linear" else
                                  [t.strip() for t in targets.split(",") if t.strip()],
                                  task_type="CAUSAL_LM")
-    trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
-                      processing_class=tokenizer, peft_config=peft_config)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
+                         processing_class=tokenizer, peft_config=peft_config)
+    # first, so that the reporters (tensorboard, the progress bar) log what it adds
+    trainer.callback_handler.callbacks.insert(0, extras)
     trainer.add_callback(_progress_postfix_callback())
     return trainer
+
+
+def log_extras_callback():
+    """A callback adding ``eval_perplexity`` to every evaluation log and ``tokens_per_second`` (reply and prompt
+    tokens, padding left out, since the previous training log) to every training log -- in the log the reporters
+    get and in ``state.log_history`` -- from the Trainer's public token count, ``state.num_input_tokens_seen``
+    (``include_num_input_tokens_seen="non_padding"``). ``session_tokens(state)``: tokens seen since this
+    ``train()`` began (a resumed run counts only the steps it trains)."""
+    from transformers import TrainerCallback
+
+    class LogExtras(TrainerCallback):
+        start_tokens = 0
+        clock: tuple[float, int] | None = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start_tokens, self.clock = state.num_input_tokens_seen, None
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not logs:
+                return
+            extra = {}
+            if "eval_loss" in logs:
+                extra["eval_perplexity"] = _ppl(logs["eval_loss"])
+            elif "loss" in logs:  # a training log: tokens seen since the last one, per second
+                tokens, now = state.num_input_tokens_seen, time.perf_counter()
+                if self.clock is not None and now > self.clock[0]:
+                    extra["tokens_per_second"] = round((tokens - self.clock[1]) / (now - self.clock[0]), 1)
+                self.clock = (now, tokens)
+            logs.update(extra)
+            if state.log_history and state.log_history[-1].get("step") == state.global_step:
+                state.log_history[-1].update(extra)
+
+        def session_tokens(self, state) -> int:
+            return state.num_input_tokens_seen - self.start_tokens
+
+    return LogExtras()
 
 
 def _ppl(loss: float) -> float:
@@ -234,13 +262,12 @@ class _GracefulStop:
         return handlers()
 
 
-def _metrics(trainer, best_loss: float, seconds: float) -> dict:
+def _metrics(trainer, best_loss: float, seconds: float, tokens: int) -> dict:
     """What ``sft/metrics.json`` records: before/after perplexity, the best step, speed and the eval history."""
     history = trainer.state.log_history
     evals = [{"step": h["step"], "eval_loss": round(h["eval_loss"], 4), "eval_perplexity": _ppl(h["eval_loss"])}
              for h in history if "eval_loss" in h]
     train_logs = [h for h in history if "loss" in h]
-    tokens = trainer._total_train_tokens
     best_step = None
     if trainer.state.best_model_checkpoint:
         best_step = int(Path(trainer.state.best_model_checkpoint).name.rsplit("-", 1)[1])

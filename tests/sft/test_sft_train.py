@@ -112,3 +112,18 @@ def test_changed_samples_discard_old_checkpoints_instead_of_resuming_them(tmp_pa
     assert main(args + ["--prepare.max_history_turns=1"]) == 0  # new samples, same sft config: train afresh
     err = capsys.readouterr().err
     assert "discarding old checkpoints" in err and "resuming" not in err
+
+
+def test_token_counts_come_from_the_trainers_public_count(tmp_path, small_data_dir, tiny_gpt2_dir):
+    """tokens/s and the session's tokens read state.num_input_tokens_seen (non-padding tokens), which equals TRL's
+    own logged count (num_tokens); eval_perplexity and tokens_per_second reach the logs the reporters see."""
+    assert main(run_args("sft", tmp_path, small_data_dir, tiny_gpt2_dir)) == 0
+    sft = tmp_path / "runs" / "t" / "sft"
+    metrics = json.loads((sft / "metrics.json").read_text())
+    state = json.loads(max((sft / "checkpoints").glob("checkpoint-*/trainer_state.json"),
+                           key=lambda p: int(p.parent.name.rsplit("-", 1)[1])).read_text())
+    train_logs = [h for h in state["log_history"] if "loss" in h]
+    assert all(h["num_input_tokens_seen"] == h["num_tokens"] for h in train_logs)
+    assert metrics["train_tokens_this_session"] == train_logs[-1]["num_tokens"] > 0
+    assert all("tokens_per_second" in h for h in train_logs[1:])
+    assert all("eval_perplexity" in h for h in state["log_history"] if "eval_loss" in h)
