@@ -33,6 +33,18 @@ def help_of(cls, name: str) -> str:
     raise KeyError(name)
 
 
+def trainer_args_field(section: str, trl_class: str):
+    """The ``trainer_args`` field of a training section: extra arguments passed as they are to the stage's TRL config
+    (:func:`empathic_rlhf.runtime.trl_arguments` builds it), so a knob the section has no field for is one line of
+    YAML (``sft: {trainer_args: {gradient_checkpointing: true}}``) or one flag (``--sft.trainer_args.optim=adamw_torch``)."""
+    return dataclasses.field(default_factory=dict, metadata={
+        "help": f"Extra arguments of TRL's {trl_class} (transformers TrainingArguments), passed as they are, e.g. "
+                f"'{{gradient_checkpointing: true, gradient_accumulation_steps: 4}}' or "
+                f"--{section}.trainer_args.optim=adamw_torch_fused. An unknown name, or one the stage sets from its "
+                "own fields, is an error naming it; the device defaults (bf16, use_cpu, dataloader_num_workers) "
+                "may be overridden."})
+
+
 def to_dict(config) -> dict:
     """A plain (YAML/JSON-ready) dict of a config dataclass."""
     return dataclasses.asdict(config)

@@ -18,12 +18,30 @@ def device_training_args() -> dict:
     - bf16 only on a GPU that supports it (``torch.cuda.is_bf16_supported()``): on CPU bf16 matmuls are ~100x
       slower, and an older GPU (V100, T4) has no bf16 at all; fp32 elsewhere.
     - activation (gradient) checkpointing stays off, the trainers' default: at the model sizes this toolkit trains
-      on one device it only costs time.
+      on one device it only costs time (``<section>.trainer_args: {gradient_checkpointing: true}`` turns it on).
     - ``use_cpu`` where no GPU is present; no dataloader worker processes (tokenised rows are in memory already).
     """
     import torch
 
     return {"bf16": use_bf16(), "use_cpu": not torch.cuda.is_available(), "dataloader_num_workers": 0}
+
+
+def trl_arguments(cls, section: str, ours: dict, extra: dict):
+    """``cls`` (a TRL config class, e.g. ``SFTConfig``) built from what the stage maps from its section (``ours``),
+    the device defaults (:func:`device_training_args`) and the section's ``trainer_args`` (``extra``), which may
+    override the device defaults but nothing the stage sets. An unknown or taken name is an error naming it."""
+    import dataclasses
+
+    from .errors import EmpathicError
+
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in extra:
+        if key not in known:
+            raise EmpathicError(f"{section}.trainer_args: {cls.__name__} has no argument {key!r}")
+        if key in ours:
+            raise EmpathicError(f"{section}.trainer_args: {key!r} is set by the {section} stage itself (from its own "
+                                f"config fields, see `empathic --help` under [{section}]); set that instead")
+    return cls(**ours, **{**device_training_args(), **extra})
 
 
 def use_bf16() -> bool:

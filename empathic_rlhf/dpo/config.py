@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import trainer_args_field
 
 
 @dataclass
@@ -17,6 +20,7 @@ class DpoConfig:
     batch_size: int = field(default=8, metadata={"help": "Pairs per step."})
     max_length: int = field(default=256, metadata={"help": "Longest prompt + reply, in tokens."})
     report_to: list[str] = field(default_factory=list, metadata={"help": "tensorboard and/or wandb."})
+    trainer_args: dict[str, Any] = trainer_args_field("dpo", "DPOConfig")
 
     def __post_init__(self):
         if self.beta <= 0:

@@ -15,7 +15,7 @@ from ..distributed import main_process_only
 from ..io import atomic_path, write_json, write_jsonl
 from ..records import Pair, as_dicts
 from ..rundir import checkpoints_and_resume
-from ..runtime import device_training_args
+from ..runtime import trl_arguments
 from ..stats import mean_ci, proportion_ci
 from .config import DpoConfig
 
@@ -39,10 +39,20 @@ def heldout_margins(policy, reference, tokenizer, pairs: list[Pair], beta: float
             "accuracy": accuracy["rate"], "accuracy_ci95": [accuracy["lo"], accuracy["hi"]]}
 
 
+def trl_args(config: DpoConfig, output_dir: Path, seed: int):
+    """TRL's DPOConfig from the ``dpo`` section (its ``trainer_args`` passed through)."""
+    from trl import DPOConfig as TrlDpoConfig
+
+    return trl_arguments(TrlDpoConfig, "dpo", dict(
+        output_dir=str(output_dir), beta=config.beta, learning_rate=config.learning_rate,
+        num_train_epochs=config.epochs, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
+        max_length=config.max_length, report_to=config.report_to, logging_steps=1, save_strategy="steps",
+        save_steps=50, save_total_limit=1, seed=seed), config.trainer_args)
+
+
 def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_pairs: list[Pair], out_dir: Path,
               *, seed: int = 0) -> dict:
     from datasets import Dataset
-    from trl import DPOConfig as TrlDpoConfig
     from trl import DPOTrainer
 
     from ..models.loading import load_model_and_tokenizer
@@ -59,11 +69,7 @@ def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_
     checkpoints, last = main_process_only(checkpoints_and_resume)(out_dir / "checkpoints", {
         "config": asdict(config), "policy": policy_dir, "seed": seed,
         "data": hashlib.sha256(json.dumps([p.to_json() for p in train_pairs], sort_keys=True).encode()).hexdigest()})
-    args = TrlDpoConfig(
-        output_dir=str(checkpoints), beta=config.beta, learning_rate=config.learning_rate,
-        num_train_epochs=config.epochs, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
-        max_length=config.max_length, report_to=config.report_to, logging_steps=1, save_strategy="steps",
-        save_steps=50, save_total_limit=1, seed=seed, **device_training_args())
+    args = trl_args(config, checkpoints, seed)
     rows = [{"prompt": as_dicts(p.prompt), "chosen": as_dicts(p.chosen), "rejected": as_dicts(p.rejected)}
             for p in train_pairs]
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=Dataset.from_list(rows),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import trainer_args_field
 
 
 @dataclass
@@ -44,6 +47,7 @@ class RewardConfig:
         "help": "Warm start: a reward model folder (one `empathic reward train` wrote) whose weights and scalar head "
                 "training starts from, instead of a new head on the backbone. Rounds set it to the previous round's "
                 "reward model (pipeline/rounds.py)."})
+    trainer_args: dict[str, Any] = trainer_args_field("reward", "RewardConfig")
 
     def __post_init__(self):
         if not 0.0 < self.heldout_fraction < 1.0:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import trainer_args_field
 
 COMPONENTS = ("reward_model", "static", "dyme", "empathy")
 
@@ -77,6 +80,7 @@ class RlConfig:
                 "GPU only, pip install -e '.[gpu]'); false: the policy's own generate (docs/gpu.md)."})
     vllm_gpu_memory_utilization: float = field(default=0.3, metadata={
         "help": "use_vllm: share of the GPU's memory vLLM takes beside training (TRL's default 0.3)."})
+    trainer_args: dict[str, Any] = trainer_args_field("rl", "GRPOConfig / RLOOConfig")
 
     def __post_init__(self):
         if self.algorithm not in ("rloo", "grpo"):

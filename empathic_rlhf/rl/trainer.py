@@ -30,18 +30,26 @@ LOGS = ("log.jsonl", "samples.jsonl", "heldout.jsonl")
 def trl_config(config: RlConfig, output_dir: Path, seed: int):
     from trl import GRPOConfig, RLOOConfig
 
-    from ..runtime import device_training_args
+    from ..errors import EmpathicError
+    from ..runtime import trl_arguments
 
     cls = RLOOConfig if config.algorithm == "rloo" else GRPOConfig
-    return cls(
+    # prompts_per_step is per optimizer step over all processes: each process answers its share, in
+    # gradient_accumulation_steps (rl.trainer_args) micro-batches
+    accumulation = config.trainer_args.get("gradient_accumulation_steps", 1)
+    what = "rl.prompts_per_step x rl.num_generations"
+    if not isinstance(accumulation, int) or accumulation < 1 or config.episodes_per_step % accumulation:
+        raise EmpathicError(f"{what} = {config.episodes_per_step} does not divide into "
+                            f"rl.trainer_args.gradient_accumulation_steps = {accumulation!r} micro-batches")
+    return trl_arguments(cls, "rl", dict(
         output_dir=str(output_dir), learning_rate=config.learning_rate, max_steps=config.max_steps,
-        # prompts_per_step is per optimizer step over all processes: each process answers its share
-        per_device_train_batch_size=shard_evenly(config.episodes_per_step, "rl.prompts_per_step x rl.num_generations"),
+        per_device_train_batch_size=shard_evenly(config.episodes_per_step // accumulation,
+                                                 f"{what} / gradient_accumulation_steps"),
         num_generations=config.num_generations, max_completion_length=config.max_completion_length,
         temperature=config.temperature, top_p=1.0, top_k=0, beta=config.beta,
         mask_truncated_completions=config.mask_truncated_completions, report_to=config.report_to,
         logging_steps=1, save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2, seed=seed,
-        log_completions=False, disable_tqdm=False, **vllm_rollout_args(config), **device_training_args())
+        log_completions=False, disable_tqdm=False, **vllm_rollout_args(config)), config.trainer_args)
 
 
 def vllm_rollout_args(config: RlConfig) -> dict:

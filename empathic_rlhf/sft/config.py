@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import trainer_args_field
 
 
 @dataclass
@@ -45,6 +48,7 @@ class SftConfig:
         "help": "Checkpoints kept on disk (the best one is always kept besides the latest)."})
     report_to: list[str] = field(default_factory=list, metadata={
         "help": "Loggers: tensorboard and/or wandb (their package must be installed). Empty: none."})
+    trainer_args: dict[str, Any] = trainer_args_field("sft", "SFTConfig")
 
     def __post_init__(self):
         if self.method not in ("full", "lora"):

@@ -24,7 +24,7 @@ from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..models.config import ModelConfig
 from ..rundir import checkpoints_and_resume, fingerprint
-from ..runtime import device_training_args
+from ..runtime import trl_arguments
 from .config import SftConfig
 
 
@@ -106,7 +106,7 @@ def train_sft(config: SftConfig, model_config: ModelConfig, samples_dir: Path, o
 def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, resume: bool):
     from trl import SFTConfig
 
-    return SFTConfig(
+    return trl_arguments(SFTConfig, "sft", dict(
         output_dir=str(output_dir),
         max_length=config.max_length,
         per_device_train_batch_size=config.per_device_train_batch_size,
@@ -132,11 +132,10 @@ def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, resume: bool):
         report_to=list(config.report_to) or "none",
         seed=seed,
         data_seed=seed,
-        **device_training_args(),
         completion_only_loss=True,
         save_only_model=False,
         include_num_input_tokens_seen="non_padding",  # state.num_input_tokens_seen: what tokens/s counts
-    )
+    ), config.trainer_args)
 
 
 def _make_trainer(model, tokenizer, args, train_set, eval_set, config: SftConfig, extras):
