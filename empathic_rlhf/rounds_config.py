@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .label.config import SIMULATED_ANNOTATORS, SIMULATED_KAPPA, SIMULATED_POSITION_BIAS
+
 LABELLERS = ("human", "simulated")
 
 
@@ -32,10 +34,10 @@ class RoundsConfig:
     oracle: str = field(default="empathy", metadata={
         "help": "simulated: the scorer the simulated annotators choose by (a name of empathic_rlhf.scorers: empathy, "
                 "static, length, er, ip, ex, emotion_fit, reward_model:<dir>, dyme:<dir>)."})
-    annotators: int = field(default=5, metadata={"help": "simulated: how many simulated annotators."})
-    kappa: float = field(default=0.4, metadata={
+    annotators: int = field(default=SIMULATED_ANNOTATORS, metadata={"help": "simulated: how many simulated annotators."})
+    kappa: float = field(default=SIMULATED_KAPPA, metadata={
         "help": "simulated: the Cohen's kappa two simulated annotators reach (people reach ~0.4 on this task)."})
-    position_bias: float = field(default=0.3, metadata={
+    position_bias: float = field(default=SIMULATED_POSITION_BIAS, metadata={
         "help": "simulated: the simulated annotators' bias towards the reply shown first (label/noisy_annotator.py)."})
 
     def __post_init__(self):

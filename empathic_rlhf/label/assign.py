@@ -35,18 +35,18 @@ class OtherTask(LookupError):
     """The label names another task than its assignment (HTTP 409): a stale page; nothing is stored."""
 
 
-def _conn(s) -> Connection:
+def _conn(session) -> Connection:
     """The Core connection of a unit of work: the server passes one directly (no ORM session: its bookkeeping
     cost more than the SQL per label), the terminal and tests pass an ORM session."""
-    return s if isinstance(s, Connection) else s.connection()
+    return session if isinstance(session, Connection) else session.connection()
 
 
-def _take_slot(s, task_pk: int) -> bool:
-    return _conn(s).execute(_q().take_slot, {"tid": task_pk}).rowcount == 1
+def _take_slot(session, task_pk: int) -> bool:
+    return _conn(session).execute(_q().take_slot, {"tid": task_pk}).rowcount == 1
 
 
-def _give_slot(s, task_pk: int) -> None:
-    _conn(s).execute(_q().give_slot, {"tid": task_pk})
+def _give_slot(session, task_pk: int) -> None:
+    _conn(session).execute(_q().give_slot, {"tid": task_pk})
 
 
 def shown_order(annotator_id: int, task: Task) -> list[str]:
@@ -101,35 +101,35 @@ def _q() -> SimpleNamespace:
     )
 
 
-def _assign(s, annotator_id: int, task, holds_slot: bool):
+def _assign(session, annotator_id: int, task, holds_slot: bool):
     order = shown_order(annotator_id, task)
-    new_id = _conn(s).execute(_q().add_assignment, dict(
+    new_id = _conn(session).execute(_q().add_assignment, dict(
         task_id=task.id, annotator_id=annotator_id, shown_order=order, holds_slot=holds_slot, labelled=False,
         served_at=datetime.now(timezone.utc))).inserted_primary_key[0]
     return SimpleNamespace(id=new_id, task_id=task.id, shown_order=order, holds_slot=holds_slot)
 
 
-def next_assignment(s, annotator_id: int, config: LabelConfig, rng: random.Random | None = None):
+def next_assignment(session, annotator_id: int, config: LabelConfig, rng: random.Random | None = None):
     """The annotator's unfinished assignment, else a newly claimed one; ``(assignment, task)`` or None when done."""
-    q, me, c = _q(), {"me": annotator_id}, _conn(s)
+    q, me, c = _q(), {"me": annotator_id}, _conn(session)
     a = c.execute(q.unfinished, me).first()
     if a is not None:
         return a, c.execute(q.task, {"tid": a.task_id}).one()
     if (rng or random).random() < config.gold_fraction:
         gold = c.execute(q.gold, me).first()
         if gold is not None:
-            return _assign(s, annotator_id, gold, holds_slot=False), gold
+            return _assign(session, annotator_id, gold, holds_slot=False), gold
     for attempt in range(20):  # a lost race (PostgreSQL only) just means: look again
         task = c.execute(q.claim, me).first()
         if task is None and c.dialect.name != "sqlite":
             task = c.execute(q.claim_wait, me).first()
         if task is None:
             # before saying "done": free reservations that expired, so nobody is told "done" while work waits
-            if attempt == 0 and expire_stale(s, config.reservation_minutes):
+            if attempt == 0 and expire_stale(session, config.reservation_minutes):
                 continue
             return None
-        if _take_slot(s, task.id):
-            return _assign(s, annotator_id, task, holds_slot=True), task
+        if _take_slot(session, task.id):
+            return _assign(session, annotator_id, task, holds_slot=True), task
     return None
 
 
@@ -173,10 +173,10 @@ def _seconds(body: LabelRequest, served_at: datetime) -> float:
     return (datetime.now(timezone.utc) - served).total_seconds()
 
 
-def submit(s, annotator_id: int, body: LabelRequest, config: LabelConfig) -> tuple[int, bool]:
+def submit(session, annotator_id: int, body: LabelRequest, config: LabelConfig) -> tuple[int, bool]:
     """Store the label of one of the annotator's assignments; ``(label_id, created)``. A repeated submission of
     the same assignment (a retry after a lost answer) returns the stored label's id and ``created=False``."""
-    q, c = _q(), _conn(s)
+    q, c = _q(), _conn(session)
     a = c.execute(q.assignment, {"aid": body.assignment_id}).first()
     if a is None or a.annotator_id != annotator_id:
         raise NotYours("this task's reservation expired (or is not yours), so the label was not saved")
@@ -193,7 +193,7 @@ def submit(s, annotator_id: int, body: LabelRequest, config: LabelConfig) -> tup
     release = label.outcome == "skip" and a.holds_slot  # a skip is no judgement: hand the slot to someone else
     c.execute(q.finish, {"aid": a.id, "holds": a.holds_slot and not release})
     if release:
-        _give_slot(s, a.task_id)
+        _give_slot(session, a.task_id)
     return label_id, True
 
 
@@ -206,24 +206,24 @@ def _newest_label(c, annotator_id: int):
                      .order_by(Label.id.desc()).limit(1)).first()
 
 
-def newest_label(s, annotator_id: int) -> dict | None:
+def newest_label(session, annotator_id: int) -> dict | None:
     """What undo would take back: its task_id and the answer (outcome, best, ratings, edit), or None. The page
     shows the task again with this answer selected."""
-    row = _newest_label(_conn(s), annotator_id)
+    row = _newest_label(_conn(session), annotator_id)
     return None if row is None else {"task_id": row.task_id, "outcome": row.outcome, "best": row.best,
                                      "ratings": row.ratings or {}, "edit": row.edit}
 
 
-def undo(s, annotator_id: int) -> str | None:
+def undo(session, annotator_id: int) -> str | None:
     """Delete the annotator's newest label; its task becomes their current one again. Returns its task_id."""
-    c = _conn(s)
+    c = _conn(session)
     row = _newest_label(c, annotator_id)
     if row is None:
         return None
     c.execute(delete(Label).where(Label.id == row.id))
     holds = row.holds_slot
     if not holds and row.quota is not None:  # an undone skip must win its slot back
-        holds = _take_slot(s, row.task_pk)
+        holds = _take_slot(session, row.task_pk)
         if not holds:  # the task filled up meanwhile
             c.execute(delete(Assignment).where(Assignment.id == row.assignment_id))
             return row.task_id
@@ -231,38 +231,38 @@ def undo(s, annotator_id: int) -> str | None:
     return row.task_id
 
 
-def expire_stale(s, minutes: float) -> int:
+def expire_stale(session, minutes: float) -> int:
     """Release assignments served longer than ``minutes`` ago and never labelled (an annotator who left)."""
     cutoff = datetime.now(timezone.utc) - timedelta(minutes=minutes)
-    stale = s.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
+    stale = session.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
                       .where(Assignment.labelled == false(), Assignment.served_at < cutoff)).all()
     released = 0
     for aid, task_pk, holds in stale:
         # Only the request whose DELETE removed the row gives its slot back: two requests releasing the same
         # reservation at once (PostgreSQL, READ COMMITTED) both saw it, but the second deletes nothing; one that
         # was labelled meanwhile is not deleted either.
-        gone = s.execute(delete(Assignment).where(Assignment.id == aid, Assignment.labelled == false())).rowcount
+        gone = session.execute(delete(Assignment).where(Assignment.id == aid, Assignment.labelled == false())).rowcount
         if gone and holds:
-            _give_slot(s, task_pk)
+            _give_slot(session, task_pk)
         released += gone
     return released
 
 
-def progress(s, annotator_id: int) -> dict:
+def progress(session, annotator_id: int) -> dict:
     """Labels done, and tasks left for this annotator (their unfinished ones plus open ones, counted up to a cap);
     one statement, since it runs on every label."""
-    done, current, left = _conn(s).execute(_q().progress, {"me": annotator_id}).one()
+    done, current, left = _conn(session).execute(_q().progress, {"me": annotator_id}).one()
     return {"done": done, "left": left + current, "left_capped": left >= PROGRESS_CAP}
 
 
-def release_all(s, annotator_id: int) -> int:
+def release_all(session, annotator_id: int) -> int:
     """Drop all of an annotator's unlabelled assignments, giving their slots back (someone removed)."""
-    rows = s.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
+    rows = session.execute(select(Assignment.id, Assignment.task_id, Assignment.holds_slot)
                      .where(Assignment.annotator_id == annotator_id)).all()
     released = 0
     for aid, task_pk, holds in rows:
-        gone = s.execute(delete(Assignment).where(Assignment.id == aid)).rowcount  # see expire_stale
+        gone = session.execute(delete(Assignment).where(Assignment.id == aid)).rowcount  # see expire_stale
         if gone and holds:
-            _give_slot(s, task_pk)
+            _give_slot(session, task_pk)
         released += gone
     return released

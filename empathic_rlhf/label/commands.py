@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EmpathicError
+from .config import SIMULATED_ANNOTATORS, SIMULATED_KAPPA, SIMULATED_POSITION_BIAS, database_url
 
 
 def _common(parser) -> None:
@@ -31,8 +32,7 @@ def label_config(args, overrides):
     if getattr(args, "chat", False):
         flags["chat_enabled"] = True
     config = cfg.load_section(LabelConfig, "label", config_file=args.config, overrides=overrides, options=flags)
-    if not config.db:
-        config.db = f"sqlite:///{Path(args.runs_dir) / args.name / 'label' / 'label.db'}"
+    config.db = database_url(config, labels_dir(args).parent)
     return config
 
 
@@ -196,7 +196,14 @@ def _compare_report(args, overrides) -> int:
 def add_commands(subparsers) -> None:
     label = subparsers.add_parser("label", help="Human feedback: web app, terminal mode, import/export, reports.")
     sub = label.add_subparsers(dest="label_command", metavar="<label command>", required=True)
+    _add_app_commands(sub)
+    _add_people_commands(sub)
+    _add_label_commands(sub)
+    _add_compare_commands(sub)
 
+
+def _add_app_commands(sub) -> None:
+    """``label serve`` (the web app) and ``label worker`` (the live chat's policy)."""
     p = sub.add_parser("serve", help="Start the labelling web app.")
     _common(p)
     p.add_argument("--host", help="Listen address (default 127.0.0.1).")
@@ -220,6 +227,9 @@ def add_commands(subparsers) -> None:
                                                         "10: the web server's requests go first; 0: unchanged).")
     p.set_defaults(func=_worker)
 
+
+def _add_people_commands(sub) -> None:
+    """Tasks and people: ``label import``, ``invite``, ``revoke``, ``delete``."""
     p = sub.add_parser("import", help="Load comparison tasks (idempotent: re-importing adds nothing).")
     _common(p)
     p.add_argument("tasks", nargs="*", help="Task JSONL files (default <run>/sample/tasks.jsonl).")
@@ -247,6 +257,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("annotator", help="Annotator name.")
     p.set_defaults(func=_delete)
 
+
+def _add_label_commands(sub) -> None:
+    """Labels: ``label export``, ``terminal``, ``report``, ``simulate``."""
     p = sub.add_parser("export", help="Write labels.jsonl, pairs.jsonl and tasks.jsonl.")
     _common(p)
     p.add_argument("--out", help="Folder (default <run>/label).")
@@ -268,18 +281,23 @@ def add_commands(subparsers) -> None:
     p.add_argument("--oracle", required=True, help="Scorer that judges replies: judged_empathy (the judge that reads "
                                                    "the conversation), context_fit, empathy, static, length, er, ip, "
                                                    "ex, emotion_fit, reward_model:<dir>, dyme:<dir>.")
-    p.add_argument("--annotators", type=int, default=5, help="Simulated annotators (default 5).")
-    p.add_argument("--kappa", type=float, default=0.4, help="Cohen's kappa two of them reach (default 0.4, as "
-                                                            "people did on this task); sets the noise.")
+    p.add_argument("--annotators", type=int, default=SIMULATED_ANNOTATORS,
+                   help=f"Simulated annotators (default {SIMULATED_ANNOTATORS}).")
+    p.add_argument("--kappa", type=float, default=SIMULATED_KAPPA, help=f"Cohen's kappa two of them reach (default "
+                                                                        f"{SIMULATED_KAPPA}, as people did on this "
+                                                                        "task); sets the noise.")
     p.add_argument("--temperature", type=float, help="Choice noise in the oracle's units (instead of --kappa).")
-    p.add_argument("--position-bias", type=float, default=0.3, help="Logit bonus of the reply shown first "
-                                                                    "(default 0.3).")
+    p.add_argument("--position-bias", type=float, default=SIMULATED_POSITION_BIAS,
+                   help=f"Logit bonus of the reply shown first (default {SIMULATED_POSITION_BIAS}).")
     p.add_argument("--max-labels", type=int, help="Stop once they hold this many labels in all (default: until "
                                                   "no task is left).")
     p.add_argument("--seed", type=int, default=0, help="Seed of their choices (default 0).")
     p.add_argument("--out", help="Export folder written at the end (default <run>/label).")
     p.set_defaults(func=_simulate)
 
+
+def _add_compare_commands(sub) -> None:
+    """``label compare build`` / ``label compare report``: model comparisons."""
     cmp_parser = sub.add_parser("compare", help="Model comparison: build pairwise tasks, or report the results.")
     cmp_sub = cmp_parser.add_subparsers(dest="compare_command", metavar="<build|report>", required=True)
     p = cmp_sub.add_parser("build", help="Pairwise tasks (each model vs a baseline) from an evaluation's samples.")

@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 CRITERIA = ("empathy", "relevance", "fluency")
+# Simulated annotators (`empathic label simulate`, rounds.labeller=simulated): how many, the Cohen's kappa two of them
+# reach (people reached ~0.4 on this task) and the logit bonus of the reply shown first.
+SIMULATED_ANNOTATORS = 5
+SIMULATED_KAPPA = 0.4
+SIMULATED_POSITION_BIAS = 0.3
 
 
 @dataclass

@@ -34,10 +34,6 @@ from ..errors import EmpathicError
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def default_url(run: str) -> str:
-    return f"sqlite:///runs/{run}/label/label.db"
-
-
 def make_engine(url: str, synchronous: str = "NORMAL", wait_s: float = 5.0, *, reader: bool = False):
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url

@@ -20,18 +20,46 @@ def stats(store) -> dict:
     task record, then the shown order) and to per-row datetime work: now the labels are read as plain columns (the
     first shown cand_id and the number of candidates are extracted by the database), candidate lists are read
     only for overlapping tasks, and hours are counted as integer keys."""
+    rows, names, (n_tasks, slots, free, n_gold), cand_ids = _read(store)
+    per, judgements, bias, hourly = _tally(rows, names, cand_ids)
+    annotators = [_annotator_row(p) for p in per.values()]
+    all_secs = [r.seconds for r in rows]
+    labels_by_kind = defaultdict(int)
+    for r in rows:
+        labels_by_kind[r.kind] += 1
+    by_kind = {kind: {"labels": n, "annotators": sum(p["kind"] == kind for p in annotators),
+                      "agreement": agreement_block(judgements[kind]), "position_bias": position_bias(*bias[kind])}
+               for kind, n in sorted(labels_by_kind.items())}
+    human = by_kind.get("human") or {"agreement": agreement_block({}), "position_bias": position_bias(0, 0, 0.0)}
+    return {
+        "overall": {"tasks": n_tasks - n_gold, "gold_tasks": n_gold, "slots": slots, "slots_filled": slots - free,
+                    "labels": len(rows), "labels_by_kind": dict(sorted(labels_by_kind.items())),
+                    "labels_last_hour": sum(p["last_hour"] for p in annotators),
+                    "median_seconds": round(statistics.median(all_secs), 2) if all_secs else None},
+        "annotators": annotators,
+        "per_hour": [{"hour": "%04d-%02d-%02dT%02d:00" % h, "labels": n} for h, n in sorted(hourly.items())][-48:],
+        "agreement_curve": agreement_curve(judgements["human"]),
+        "agreement": human["agreement"],  # people only; simulated annotators' in by_kind
+        "position_bias": human["position_bias"],
+        "by_kind": by_kind,
+    }
+
+
+def _read(store):
+    """One read transaction: every label as plain columns (in order), the annotators, task totals (tasks, slots,
+    free slots, gold tasks) and the candidate ids of the tasks two or more people labelled."""
     from sqlalchemy import func, select
 
     from .models import Annotator, Label, Task
 
-    with store.read() as s:
-        rows = s.execute(select(Label.outcome, Label.best, Label.shown_order[0].as_string(),
-                                func.json_array_length(Label.shown_order), Label.seconds, Label.created_at,
-                                Annotator.name, Task.task_id, Task.gold_best, Annotator.kind)
-                         .join(Annotator, Annotator.id == Label.annotator_id)
-                         .join(Task, Task.id == Label.task_id).order_by(Label.id)).all()
-        names = s.execute(select(Annotator.name, Annotator.kind).order_by(Annotator.id)).all()
-        n_tasks, slots, free, n_gold = s.execute(select(
+    with store.read() as session:
+        rows = session.execute(select(Label.outcome, Label.best, Label.shown_order[0].as_string(),
+                                      func.json_array_length(Label.shown_order), Label.seconds, Label.created_at,
+                                      Annotator.name, Task.task_id, Task.gold_best, Annotator.kind)
+                               .join(Annotator, Annotator.id == Label.annotator_id)
+                               .join(Task, Task.id == Label.task_id).order_by(Label.id)).all()
+        names = session.execute(select(Annotator.name, Annotator.kind).order_by(Annotator.id)).all()
+        totals = session.execute(select(
             func.count(Task.id), func.coalesce(func.sum(Task.quota), 0), func.coalesce(func.sum(Task.remaining), 0),
             func.count(Task.gold_best))).one()
         per_task = defaultdict(int)
@@ -42,7 +70,13 @@ def stats(store) -> dict:
         for start in range(0, len(overlapping), 500):
             chunk = overlapping[start:start + 500]
             cand_ids.update((t, [c["cand_id"] for c in record["candidates"]]) for t, record in
-                            s.execute(select(Task.task_id, Task.record).where(Task.task_id.in_(chunk))).all())
+                            session.execute(select(Task.task_id, Task.record).where(Task.task_id.in_(chunk))).all())
+    return rows, names, totals, cand_ids
+
+
+def _tally(rows, names, cand_ids):
+    """Per annotator counts, every judgement of an overlapping task (kind -> task -> name -> code), position-bias
+    counts per kind ([first shown wins, best labels, expected wins]) and labels per hour."""
     hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
     hour_ago_naive = hour_ago.replace(tzinfo=None)  # SQLite hands back naive UTC datetimes
     per = {n: {"annotator": n, "kind": kind, "labels": 0, "skips": 0, "last_hour": 0, "seconds": [], "gold_n": 0,
@@ -66,33 +100,16 @@ def stats(store) -> dict:
             bias[kind][0] += best == first_shown
             bias[kind][1] += 1
             bias[kind][2] += 1 / k
-    annotators = []
-    for p in per.values():
-        secs = p.pop("seconds")
-        p["median_seconds"] = round(statistics.median(secs), 2) if secs else None
-        p["labels_per_hour"] = round(3600 / statistics.mean(secs), 1) if secs and statistics.mean(secs) > 0 else None
-        p["gold_accuracy"] = round(p["gold_ok"] / p["gold_n"], 4) if p["gold_n"] else None
-        annotators.append(p)
-    all_secs = [r.seconds for r in rows]
-    labels_by_kind = defaultdict(int)
-    for r in rows:
-        labels_by_kind[r.kind] += 1
-    by_kind = {kind: {"labels": n, "annotators": sum(p["kind"] == kind for p in annotators),
-                      "agreement": agreement_block(judgements[kind]), "position_bias": position_bias(*bias[kind])}
-               for kind, n in sorted(labels_by_kind.items())}
-    human = by_kind.get("human") or {"agreement": agreement_block({}), "position_bias": position_bias(0, 0, 0.0)}
-    return {
-        "overall": {"tasks": n_tasks - n_gold, "gold_tasks": n_gold, "slots": slots, "slots_filled": slots - free,
-                    "labels": len(rows), "labels_by_kind": dict(sorted(labels_by_kind.items())),
-                    "labels_last_hour": sum(p["last_hour"] for p in annotators),
-                    "median_seconds": round(statistics.median(all_secs), 2) if all_secs else None},
-        "annotators": annotators,
-        "per_hour": [{"hour": "%04d-%02d-%02dT%02d:00" % h, "labels": n} for h, n in sorted(hourly.items())][-48:],
-        "agreement_curve": agreement_curve(judgements["human"]),
-        "agreement": human["agreement"],  # people only; simulated annotators' in by_kind
-        "position_bias": human["position_bias"],
-        "by_kind": by_kind,
-    }
+    return per, judgements, bias, hourly
+
+
+def _annotator_row(p: dict) -> dict:
+    """An annotator's row of the admin table: their label times summarised."""
+    secs = p.pop("seconds")
+    p["median_seconds"] = round(statistics.median(secs), 2) if secs else None
+    p["labels_per_hour"] = round(3600 / statistics.mean(secs), 1) if secs and statistics.mean(secs) > 0 else None
+    p["gold_accuracy"] = round(p["gold_ok"] / p["gold_n"], 4) if p["gold_n"] else None
+    return p
 
 
 def agreement_block(judgements: dict[str, dict[str, str]]) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import EmpathicError
 from ..records import history_texts
-from .config import LabelConfig
+from .config import SIMULATED_ANNOTATORS, SIMULATED_KAPPA, SIMULATED_POSITION_BIAS, LabelConfig
 from .noisy_annotator import NoisyAnnotator, expected_kappa, temperature_for_kappa
 
 TEMPERATURE_TASKS = 2000  # the temperature is fitted on at most this many tasks (the bisection is k! work per task)
@@ -228,8 +228,9 @@ def label_until_done(store, config: LabelConfig, annotators: dict[int, str], sco
             "stopped": "no tasks left" if not active else "max_labels reached"}
 
 
-def simulate(store, label_config: LabelConfig, *, oracle: str, annotators: int = 5, kappa: float | None = 0.4,
-             temperature: float | None = None, position_bias: float = 0.3, max_labels: int | None = None,
+def simulate(store, label_config: LabelConfig, *, oracle: str, annotators: int = SIMULATED_ANNOTATORS,
+             kappa: float | None = SIMULATED_KAPPA, temperature: float | None = None,
+             position_bias: float = SIMULATED_POSITION_BIAS, max_labels: int | None = None,
              seed: int = 0, score_cache: str | Path | None = None) -> dict:
     """:func:`simulate_labels` with an optional on-disk cache of the oracle's scores (the CLI keeps one in the run's
     label folder)."""
@@ -253,8 +254,9 @@ def simulate(store, label_config: LabelConfig, *, oracle: str, annotators: int =
             "position_bias": position_bias, "tasks": len(records), **run, "agreement": measured_agreement(store, kind)}
 
 
-def simulate_labels(store, label_config: LabelConfig, *, oracle: str, annotators: int = 5, kappa: float | None = 0.4,
-                    temperature: float | None = None, position_bias: float = 0.3, max_labels: int | None = None,
+def simulate_labels(store, label_config: LabelConfig, *, oracle: str, annotators: int = SIMULATED_ANNOTATORS,
+                    kappa: float | None = SIMULATED_KAPPA, temperature: float | None = None,
+                    position_bias: float = SIMULATED_POSITION_BIAS, max_labels: int | None = None,
                     seed: int = 0) -> dict:
     """Let ``annotators`` simulated annotators (kind ``synthetic:<oracle>``) label the store's tasks until none is
     left or ``max_labels`` of their labels are in the database (a total, so a rerun after a kill stops where an
