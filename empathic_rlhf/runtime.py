@@ -27,21 +27,21 @@ def device_training_args() -> dict:
 
 
 def trl_arguments(cls, section: str, ours: dict, extra: dict):
-    """``cls`` (a TRL config class, e.g. ``SFTConfig``) built from what the stage maps from its section (``ours``),
-    the device defaults (:func:`device_training_args`) and the section's ``trainer_args`` (``extra``), which may
-    override the device defaults but nothing the stage sets. An unknown or taken name is an error naming it."""
+    """``cls`` (a TRL config class, e.g. ``SFTConfig``) built from what the stage sets (``ours``: what it maps from
+    its section, and ``**device_training_args()``) and the section's ``trainer_args`` (``extra``), which may
+    override the device defaults but nothing else the stage sets. An unknown or taken name is an error naming it."""
     import dataclasses
 
     from .errors import EmpathicError
 
-    known = {f.name for f in dataclasses.fields(cls)}
+    known, device = {f.name for f in dataclasses.fields(cls)}, set(device_training_args())
     for key in extra:
         if key not in known:
             raise EmpathicError(f"{section}.trainer_args: {cls.__name__} has no argument {key!r}")
-        if key in ours:
+        if key in ours and key not in device:
             raise EmpathicError(f"{section}.trainer_args: {key!r} is set by the {section} stage itself (from its own "
                                 f"config fields, see `empathic --help` under [{section}]); set that instead")
-    return cls(**ours, **{**device_training_args(), **extra})
+    return cls(**{**ours, **extra})
 
 
 def use_bf16() -> bool:

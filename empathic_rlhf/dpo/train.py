@@ -15,7 +15,7 @@ from ..distributed import main_process_only
 from ..io import atomic_path, write_json, write_jsonl
 from ..records import Pair, as_dicts
 from ..rundir import checkpoints_and_resume
-from ..runtime import trl_arguments
+from ..runtime import device_training_args, trl_arguments
 from ..stats import mean_ci, proportion_ci
 from .config import DpoConfig
 
@@ -47,7 +47,7 @@ def trl_args(config: DpoConfig, output_dir: Path, seed: int):
         output_dir=str(output_dir), beta=config.beta, learning_rate=config.learning_rate,
         num_train_epochs=config.epochs, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
         max_length=config.max_length, report_to=config.report_to, logging_steps=1, save_strategy="steps",
-        save_steps=50, save_total_limit=1, seed=seed), config.trainer_args)
+        save_steps=50, save_total_limit=1, seed=seed, **device_training_args()), config.trainer_args)
 
 
 def train_dpo(config: DpoConfig, policy_dir: str, train_pairs: list[Pair], test_pairs: list[Pair], out_dir: Path,

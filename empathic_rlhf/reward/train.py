@@ -36,14 +36,14 @@ def tokenized(pairs: list[Pair], tokenizer, max_length: int, counts: Counter) ->
 def trl_args(config: RewardConfig, output_dir: Path, seed: int):
     from trl import RewardConfig as TrlRewardConfig
 
-    from ..runtime import trl_arguments
+    from ..runtime import device_training_args, trl_arguments
 
     return trl_arguments(TrlRewardConfig, "reward", dict(
         output_dir=str(output_dir), learning_rate=config.learning_rate, num_train_epochs=1,
         max_steps=config.max_steps, per_device_train_batch_size=config.batch_size, max_length=None,
         train_sampling_strategy="sequential",  # our order keeps a task's pairs in one batch
         report_to=[], logging_steps=5, save_strategy="steps", save_steps=50, save_total_limit=1, seed=seed,
-        disable_tqdm=False, remove_unused_columns=False), config.trainer_args)
+        disable_tqdm=False, remove_unused_columns=False, **device_training_args()), config.trainer_args)
 
 
 def lora_config(config: RewardConfig):

@@ -31,7 +31,7 @@ def trl_config(config: RlConfig, output_dir: Path, seed: int):
     from trl import GRPOConfig, RLOOConfig
 
     from ..errors import EmpathicError
-    from ..runtime import trl_arguments
+    from ..runtime import device_training_args, trl_arguments
 
     cls = RLOOConfig if config.algorithm == "rloo" else GRPOConfig
     # prompts_per_step is per optimizer step over all processes: each process answers its share, in
@@ -49,7 +49,8 @@ def trl_config(config: RlConfig, output_dir: Path, seed: int):
         temperature=config.temperature, top_p=1.0, top_k=0, beta=config.beta,
         mask_truncated_completions=config.mask_truncated_completions, report_to=config.report_to,
         logging_steps=1, save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2, seed=seed,
-        log_completions=False, disable_tqdm=False, **vllm_rollout_args(config)), config.trainer_args)
+        log_completions=False, disable_tqdm=False, **vllm_rollout_args(config), **device_training_args()),
+        config.trainer_args)
 
 
 def vllm_rollout_args(config: RlConfig) -> dict:

@@ -24,7 +24,7 @@ from ..errors import EmpathicError
 from ..io import atomic_path, write_json
 from ..models.config import ModelConfig
 from ..rundir import checkpoints_and_resume, fingerprint
-from ..runtime import trl_arguments
+from ..runtime import device_training_args, trl_arguments
 from .config import SftConfig
 
 
@@ -132,6 +132,7 @@ def _sft_args(config: SftConfig, output_dir: Path, seed: int, *, resume: bool):
         report_to=list(config.report_to) or "none",
         seed=seed,
         data_seed=seed,
+        **device_training_args(),
         completion_only_loss=True,
         save_only_model=False,
         include_num_input_tokens_seen="non_padding",  # state.num_input_tokens_seen: what tokens/s counts
