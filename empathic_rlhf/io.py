@@ -23,16 +23,33 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     the temporary is removed and ``target`` is left as it was.
     """
     target = Path(target)
+    created = _missing_parents(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     tmp_target = tmp / target.name
+    done = False
     try:
         yield tmp_target
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         os.replace(tmp_target, target)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:  # a failed write leaves no folder behind either (e.g. runs/<name>/ of a prepare that failed)
+            for folder in created:
+                with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
+                    folder.rmdir()
+
+
+def _missing_parents(target: Path) -> list[Path]:
+    """The folders above ``target`` that do not exist yet, deepest first."""
+    missing = []
+    for folder in target.parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
 
 
 def write_jsonl(path: str | os.PathLike, records: Iterable[dict]) -> int:
@@ -95,10 +112,19 @@ def _records(lines, name) -> Iterator[tuple[int, dict]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as e:
-            raise located(name, number, f"bad JSON ({e.msg} at column {e.colno})") from None
+            raise located(name, number, f"bad JSON ({json_problem(e)})") from None
         if not isinstance(record, dict):
             raise located(name, number, f"expected a JSON object, got {type(record).__name__}")
         yield number, record
+
+
+def json_problem(error: json.JSONDecodeError) -> str:
+    """The parser's complaint about one line of text, with its column: ``unterminated string starting at column 7``
+    (the parser's own message may end in "at", as in "Unterminated string starting at"; the column counts from the
+    start of the line, also where the parser went past its newline)."""
+    msg = error.msg.removesuffix(" at")
+    column = min(error.pos, len(error.doc.rstrip("\r\n"))) + 1
+    return f"{msg[:1].lower()}{msg[1:]} at column {column}"
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -30,6 +30,7 @@ from .sample.config import SampleConfig
 from .sft.config import SftConfig
 
 PROFILES = ("demo", "results", "full")
+DEFAULT_PROFILE = "demo"  # what a command uses without --profile (or a profile: key in its --config file)
 
 
 @dataclass
@@ -38,10 +39,15 @@ class RunConfig:
 
     name: str = field(default="demo", metadata={"help": "Run name: outputs go to <runs_dir>/<name>/."})
     runs_dir: str = field(default="runs", metadata={"help": "Folder holding the run directories."})
-    profile: str = field(default="demo", metadata={
-        "help": "demo: a small subset that finishes on a laptop CPU (a smoke demo, not a result). full: all the "
-                "data and the seed's settings, for a GPU."})
+    profile: str = field(default=DEFAULT_PROFILE, metadata={
+        "help": "demo: a small subset that finishes on a laptop CPU (a smoke demo, not a result). results: sized for "
+                "real numbers in about two hours of a laptop CPU. full: all the data and the seed's settings, for a "
+                "GPU."})
     seed: int = field(default=0, metadata={"help": "Random seed for every stage."})
+    keep_checkpoints: bool = field(default=False, metadata={
+        "help": "Keep each training stage's checkpoints (weights + optimizer state, ~3x the model each) after the "
+                "stage finished. By default they are removed once the stage is recorded: only an interrupted stage "
+                "resumes from them, and they are most of a run's disk (docs/design.md, 'Disk')."})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     prepare: PrepareConfig = field(default_factory=PrepareConfig)
@@ -95,5 +101,5 @@ def load_run_config(*, profile: str | None = None, config_file: str | None = Non
     """Resolve a :class:`RunConfig`; later layers win. ``options`` are the command's own flags (e.g. data_dir)."""
     file_layer = cfg.read_yaml(config_file) if config_file else {}
     override_layer = cfg.parse_overrides(overrides or [])
-    chosen = profile or override_layer.get("profile") or file_layer.get("profile") or "demo"
+    chosen = profile or override_layer.get("profile") or file_layer.get("profile") or DEFAULT_PROFILE
     return cfg.load(RunConfig, layers=[profile_layer(chosen), file_layer, options or {}, override_layer])

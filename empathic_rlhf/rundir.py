@@ -144,6 +144,16 @@ def checkpoints_for(folder: Path, identity: dict) -> Path:
     return folder
 
 
+def drop_checkpoints(stage_dir: Path) -> None:
+    """Remove the ``checkpoint-N`` folders of a finished training stage (``<stage>/checkpoints/``): weights and
+    optimizer state that only an interrupted stage resumes from. What else the trainer logged there (TensorBoard's
+    ``runs/``) stays."""
+    import shutil
+
+    for checkpoint in Path(stage_dir, "checkpoints").glob("checkpoint-*"):
+        shutil.rmtree(checkpoint, ignore_errors=True)
+
+
 def last_checkpoint(folder: Path) -> Path | None:
     """The newest complete ``checkpoint-N`` in ``folder`` (one with its ``trainer_state.json``: a checkpoint torn by
     a kill mid-save is skipped), or None."""

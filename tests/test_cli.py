@@ -24,12 +24,16 @@ def help_of(capsys, *argv) -> str:
 
 
 def test_rl_help_lists_every_rl_key_with_its_help_and_default(capsys):
+    """The default shown is the value the command uses: the default profile's (demo), not the dataclass's."""
+    from empathic_rlhf.run_config import load_run_config
+
     text = help_of(capsys, "rl")
     flat = " ".join(text.split())  # help text is wrapped: compare with whitespace collapsed
+    used = load_run_config().rl
     for f in dataclasses.fields(RlConfig):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = getattr(used, f.name)
         shown = repr(default) if isinstance(default, str) else str(default).replace("'", "")
-        assert f"--rl.{f.name}=" in text and f"(default: {shown})" in flat.split(f"--rl.{f.name}=", 1)[1][:200]
+        assert f"--rl.{f.name}=" in text and f"(default: {shown}" in flat.split(f"--rl.{f.name}=", 1)[1][:200]
         assert " ".join(f.metadata["help"].split()) in flat, f.name
 
 

@@ -60,7 +60,9 @@ def add_commands(subparsers) -> None:
     parser.add_argument("--name", default="demo", help="Run whose π is the default model (default: demo).")
     parser.add_argument("--runs-dir", default="runs", help="Folder of run directories (default: runs).")
     parser.add_argument("--dialogue-format", default="auto", choices=("auto", "seed", "chat-template"),
-                        help="How turns become text: the model's chat template (auto), or the seed's format.")
-    parser.add_argument("--max-turns", type=int, default=5, help="Turns of history the model sees.")
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the first reply (each reply gets the next).")
+                        help="How turns become text: the model's chat template (auto, the default), or the "
+                             "seed's format.")
+    parser.add_argument("--max-turns", type=int, default=5, help="Turns of history the model sees (default: 5).")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the first reply, each reply getting the next "
+                                                            "(default: 0).")
     parser.set_defaults(func=_chat)

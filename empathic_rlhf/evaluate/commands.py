@@ -7,4 +7,6 @@ from .stage import STAGE
 
 
 def add_commands(subparsers) -> None:
-    add_stage_command(subparsers, STAGE, "Automatic metrics of several models side by side (test split).")
+    # rounds: rounds.count says which policy is the run's last (rounds/<N>/rl/model)
+    add_stage_command(subparsers, STAGE, "Automatic metrics of several models side by side (test split).",
+                      sections=("evaluate", "model", "data", "rounds"))

@@ -104,8 +104,10 @@ def _difference(d: dict, name: str) -> str:
 def markdown_table(table: dict) -> str:
     """Two tables: every metric with its 95% interval; every model minus the baseline, paired."""
     columns = _columns(table)
-    lines = [f"Split `{table.get('split')}`, {table['n_contexts']} contexts, {table.get('replies_per_context', 1)} "
-             f"replies per context, decoding {table.get('decoding')}. Means with 95% bootstrap intervals "
+    replies = table.get("replies_per_context", 1)
+    lines = [f"Split `{table.get('split')}`, {table['n_contexts']} contexts, {replies} "
+             f"repl{'y' if replies == 1 else 'ies'} per context, decoding {table.get('decoding')}. Means with 95% "
+             "bootstrap intervals "
              f"({table['resamples']} resamples over contexts, seed {table['seed']}).", "",
              "| model | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for row in table["rows"]:

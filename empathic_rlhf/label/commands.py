@@ -76,13 +76,17 @@ def _serve(args, overrides) -> int:
 
 
 def _import(args, overrides) -> int:
-    from .tasks import import_tasks
+    from .tasks import import_records, read_tasks
 
     config = label_config(args, overrides)
-    store = _store(config)
     paths = args.tasks or [str(Path(args.runs_dir) / args.name / "sample" / "tasks.jsonl")]
-    for path in paths:
-        r = import_tasks(store, path, config)
+    if not args.tasks and not Path(paths[0]).is_file():
+        raise EmpathicError(f"{paths[0]}: the run has no sampled tasks yet (run `empathic sample --name {args.name}` "
+                            "first, or name task files)")
+    files = [(path, read_tasks(path)) for path in paths]  # every file read and checked before the database opens:
+    store = _store(config)  # bad input creates no database
+    for path, records in files:
+        r = import_records(store, records, config)
         print(f"{path}: {r.added} added, {r.unchanged} already there"
               + (f", {r.differing} differ from the stored version (kept the stored one)" if r.differing else ""))
     return 0

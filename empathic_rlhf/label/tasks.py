@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EmpathicError, located
+from ..io import json_problem
 from ..records import Task, parse_record
 from .config import LabelConfig
 from .text import neutralise
@@ -33,7 +34,7 @@ def read_task_file(path) -> list[tuple[int, dict]]:
             try:
                 out.append((number, json.loads(line)))
             except json.JSONDecodeError as e:
-                raise located(path, number, f"bad JSON ({e.msg} at column {e.colno})") from None
+                raise located(path, number, f"bad JSON ({json_problem(e)})") from None
     return out
 
 
@@ -89,11 +90,15 @@ def read_tasks(path) -> list[dict]:
 
 def import_tasks(store, path, config: LabelConfig) -> ImportResult:
     """Add the tasks of a JSONL file that are not stored yet. Importing the same file twice adds nothing."""
+    return import_records(store, read_tasks(path), config)
+
+
+def import_records(store, records: list[dict], config: LabelConfig) -> ImportResult:
+    """Add the tasks of ``records`` (:func:`read_tasks`) that are not stored yet."""
     from sqlalchemy import select
 
     from .models import Task as TaskRow
 
-    records = read_tasks(path)
     result = ImportResult()
     with store.tx() as s:
         ids = [r["task_id"] for r in records]

@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 from ..distributed import is_main_process
-from ..stage_cli import add_run_options, config_help, run_config_from
+from ..stage_cli import SHARED_SECTIONS, add_run_options, config_help, run_config_from
 from .launch import add_launcher_options
 from .stages import STAGE_NAMES
 
@@ -38,8 +38,21 @@ def _run(args, overrides) -> int:
         return 0
     print(f"\nrun directory: {config.run_path}")
     for name, entry in entries.items():
-        print(f"  {name:<10} {entry['seconds']:>8.1f} s  {entry.get('summary', {})}")
+        print(f"  {name:<10} {entry['seconds']:>8.1f} s  "
+              f"{json.dumps(rounded(entry.get('summary', {})), ensure_ascii=False, default=str)}")
     return 0
+
+
+def rounded(value, digits: int = 4):
+    """A summary as people read it: every float to ``digits`` significant digits (0.48484848484848486 -> 0.4848;
+    from 1,000 up, to one decimal), nested ones too; the manifest keeps the full values."""
+    if isinstance(value, float):
+        return round(value, 1) if abs(value) >= 10 ** (digits - 1) else float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {key: rounded(inner, digits) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(inner, digits) for inner in value]
+    return value
 
 
 def run_one_stage(args, overrides) -> int:
@@ -47,6 +60,7 @@ def run_one_stage(args, overrides) -> int:
     from .run import needed_stages, run_with_needs
 
     config = run_config_from(args, overrides)
+    reject_unread_sections(overrides, config, args.stage, getattr(args, "config_sections", ()))
     if args.force:
         before = needed_stages(config, args.stage)[:-1]
         print(f"--force: rerunning {args.stage}" + (f" ({', '.join(before)} only if out of date)" if before else ""),
@@ -54,9 +68,31 @@ def run_one_stage(args, overrides) -> int:
     entry = run_with_needs(config, args.stage, force=args.force)
     if not is_main_process():  # under `accelerate launch`: one summary, from the main process
         return 0
-    print(json.dumps({"stage": args.stage, "run": str(config.run_path), **entry.get("summary", {})}, indent=2,
-                     default=str))
+    print(json.dumps({"stage": args.stage, "run": str(config.run_path), **rounded(entry.get("summary", {}))},
+                     indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def reject_unread_sections(overrides: list[str], config, stage: str, shown: tuple[str, ...]) -> None:
+    """An override of a config section that ``stage``'s command reads neither itself (the sections its --help
+    lists, with model and data) nor through a stage it runs first is an error (it would be saved in the run's
+    config.yaml and used by nothing). Top-level keys (seed, keep_checkpoints) are always read."""
+    import dataclasses
+
+    from .. import config as cfg
+    from ..errors import EmpathicError
+    from ..run_config import RunConfig
+    from .run import needed_stages
+    from .stages import stage_named
+
+    sections = {f.name for f in dataclasses.fields(RunConfig) if dataclasses.is_dataclass(f.default_factory)}
+    read = {*shown, *SHARED_SECTIONS, *(s for name in needed_stages(config, stage) for s in stage_named(name).sections)}
+    for key in cfg.parse_overrides(overrides):
+        if key in sections and key not in read:
+            given = next(o for o in overrides if o.startswith(f"--{key}.") or o.startswith(f"--{key}="))
+            command = " ".join(stage_named(stage).command)
+            raise EmpathicError(f"empathic {command} does not read the {key!r} config section ({given}): it reads "
+                                f"{', '.join(sorted(read & sections))}")
 
 
 def add_commands(subparsers) -> None:

@@ -11,7 +11,7 @@ import sys
 from .. import config as cfg
 from ..distributed import is_main_process, main_process_only, num_processes, wait_for_everyone
 from ..errors import EmpathicError
-from ..rundir import Timer
+from ..rundir import Timer, drop_checkpoints
 from ..stage import Context, Stage
 
 
@@ -19,7 +19,9 @@ def run_stage(context: Context, stage: Stage, *, force: bool = False, launcher=N
     """Run ``stage`` in ``context`` (unless up to date and not forced) and record it in the context's manifest.
 
     Only a stage that finished writes anything beside its own folder: its manifest entry (with its config) and,
-    for the run's own stages, the run's ``config.yaml``; a failed stage leaves both as they were.
+    for the run's own stages, the run's ``config.yaml``; a failed stage leaves both as they were. Once a training
+    stage is recorded its checkpoints are removed (only an interrupted stage resumes from them), unless the config
+    says ``keep_checkpoints``.
 
     Under ``accelerate launch`` (several processes) the main process decides whether the stage is up to date and
     writes the record; a training stage runs on every process, any other stage on the main process only while
@@ -51,6 +53,8 @@ def run_stage(context: Context, stage: Stage, *, force: bool = False, launcher=N
                    config=own)
         if context.round is None:  # a round's folder has no config of its own: the run's is the one
             run.save_config(cfg.to_dict(context.config))
+        if stage.trains and not context.config.keep_checkpoints:  # after the record: a kill before it resumes
+            drop_checkpoints(run.stage_dir(stage.name))
         return run.manifest()["stages"][stage.name]
 
     entry = record()

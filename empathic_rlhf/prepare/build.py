@@ -37,20 +37,33 @@ def build_split_samples(conversations, config: PrepareConfig, tokenizer) -> tupl
     return kept, counts
 
 
-def prepare(data: DataConfig, config: PrepareConfig, tokenizer, out_dir: Path) -> dict:
-    """Write the samples of every configured split into ``out_dir``; returns the stats (also in stats.json)."""
+def read_splits(data: DataConfig, config: PrepareConfig) -> dict[str, list]:
+    """The conversations of every configured split (the first ``max_conversations`` of each), read and checked: bad
+    data fails here, within a second or two, before a tokenizer (and torch) loads."""
+    source = resolve(data.data_dir)
+    splits = {}
+    for split in config.splits:
+        conversations = source.read(split)
+        limit = config.max_conversations.get(split)
+        splits[split] = conversations[:limit] if limit else conversations
+        if not splits[split]:
+            raise EmpathicError(f"{source.file(split)}: no conversations in the {split} split")
+    return splits
+
+
+def prepare(data: DataConfig, config: PrepareConfig, tokenizer, out_dir: Path,
+            splits: dict[str, list] | None = None) -> dict:
+    """Write the samples of every configured split into ``out_dir``; returns the stats (also in stats.json).
+    ``splits``: the conversations :func:`read_splits` read (read here when None)."""
     from datasets import Dataset
 
     source = resolve(data.data_dir)
+    splits = read_splits(data, config) if splits is None else splits
     stats = {"source": str(source.folder), "format": source.kind, "splits": {}}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         for split in tqdm(config.splits, desc="prepare", unit="split"):
-            conversations = source.read(split)
-            limit = config.max_conversations.get(split)
-            conversations = conversations[:limit] if limit else conversations
-            if not conversations:
-                raise EmpathicError(f"{source.file(split)}: no conversations in the {split} split")
+            conversations = splits[split]
             samples, counts = build_split_samples(conversations, config, tokenizer)
             if not samples:
                 raise EmpathicError(f"{source.file(split)}: {_no_samples_message(split, config, counts)}")

@@ -24,12 +24,14 @@ def inputs(context: Context) -> dict[str, str]:
 
 
 def run(context: Context) -> dict:
-    from ..models.loading import load_tokenizer
-    from .build import format_stats, prepare
+    from .build import format_stats, prepare, read_splits
 
     config, run = context.config, context.run
+    splits = read_splits(config.data, config.prepare)  # bad data fails before the tokenizer (and torch) loads
+    from ..models.loading import load_tokenizer
+
     tokenizer = load_tokenizer(config.model.base_model, config.model.dialogue_format)
-    stats = prepare(config.data, config.prepare, tokenizer, run.stage_dir("prepare"))
+    stats = prepare(config.data, config.prepare, tokenizer, run.stage_dir("prepare"), splits)
     print(format_stats(stats))
     return {"outputs": ["prepare/stats.json"] + [f"prepare/{s}" for s in config.prepare.splits],
             "summary": {split: c["samples"] for split, c in stats["splits"].items()}}

@@ -168,6 +168,9 @@ def changed_data(run: Path, model: str = "rl", baseline: str = "sft", limit: int
                      *[f"{base.get(c, 0):.2f} → {mine.get(c, 0):.2f}" for c in columns]])
         if len(rows) == limit:
             break
+    if not rows:
+        return {"title": f"Where {model} changed the reply", "headers": [], "rows": [],
+                "note": f"None: on all {len(samples)} test contexts {model}'s first reply is the same as {baseline}'s."}
     return {"title": f"Where {model} changed the reply",
             "note": f"The first {len(rows)} test contexts, in file order, where {model}'s first reply differs from "
                     f"{baseline}'s (a fixed rule, not picked by hand).",

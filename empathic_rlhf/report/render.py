@@ -17,9 +17,16 @@ def fmt(value) -> str:
 
 
 def key_number(value) -> str:
-    """A stage summary's value in one line: a dict flattened one level (deeper values shown as …)."""
+    """A stage summary's value in one line, as text, never Python's repr: a dict flattened one level (deeper values
+    shown as …), numbers in brackets ([0.330, 0.650]), other lists (warnings) joined by '; ', an empty one 'none'."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {'…' if isinstance(v, dict) else fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {'…' if isinstance(v, dict) else key_number(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "none"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return "[" + ", ".join(fmt(v) for v in value) + "]"
+        return "; ".join("…" if isinstance(v, (dict, list, tuple)) else fmt(v) for v in value)
     return fmt(value)
 
 

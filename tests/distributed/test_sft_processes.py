@@ -30,7 +30,7 @@ def sft_runs(tiny_gpt2_dir, tmp_path_factory):
     write_jsonl(data / "valid.jsonl", synthetic_conversations(16, "valid", offset=100))
     write_jsonl(data / "test.jsonl", synthetic_conversations(4, "test", offset=200))
     common = ["--runs-dir", str(root / "runs"), "--data-dir", str(data), "--base-model", str(tiny_gpt2_dir),
-              *TINY_SFT]
+              *TINY_SFT, "--keep_checkpoints=true"]  # the tests read the trainers' own state in them
     assert main(["sft", "--name", "one", *common, "--sft.per_device_train_batch_size=4"]) == 0
     two = ["--name", "two", *common, "--sft.per_device_train_batch_size=2"]
     assert main(["run", "--until", "sft", *two, "--launcher", "accelerate", "--num-processes", "2",

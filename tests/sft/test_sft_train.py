@@ -106,7 +106,8 @@ def test_bad_sft_config_is_an_error_naming_the_section(tmp_path, small_data_dir,
 
 def test_changed_samples_discard_old_checkpoints_instead_of_resuming_them(tmp_path, small_data_dir, tiny_gpt2_dir,
                                                                          capsys):
-    args = run_args("sft", tmp_path, small_data_dir, tiny_gpt2_dir, "--sft.eval_on_start=false")
+    args = run_args("sft", tmp_path, small_data_dir, tiny_gpt2_dir, "--sft.eval_on_start=false",
+                    "--keep_checkpoints=true")  # as a kill before the record would leave them
     assert main(args) == 0
     capsys.readouterr()
     assert main(args + ["--prepare.max_history_turns=1"]) == 0  # new samples, same sft config: train afresh
@@ -117,7 +118,7 @@ def test_changed_samples_discard_old_checkpoints_instead_of_resuming_them(tmp_pa
 def test_token_counts_come_from_the_trainers_public_count(tmp_path, small_data_dir, tiny_gpt2_dir):
     """tokens/s and the session's tokens read state.num_input_tokens_seen (non-padding tokens), which equals TRL's
     own logged count (num_tokens); eval_perplexity and tokens_per_second reach the logs the reporters see."""
-    assert main(run_args("sft", tmp_path, small_data_dir, tiny_gpt2_dir)) == 0
+    assert main(run_args("sft", tmp_path, small_data_dir, tiny_gpt2_dir, "--keep_checkpoints=true")) == 0
     sft = tmp_path / "runs" / "t" / "sft"
     metrics = json.loads((sft / "metrics.json").read_text())
     state = json.loads(max((sft / "checkpoints").glob("checkpoint-*/trainer_state.json"),
