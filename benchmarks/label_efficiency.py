@@ -12,7 +12,7 @@ task is one pair of replies to one context (2-candidate tasks, as the app shows 
 contexts and of half the test conversations; the held-out pairs are every pair of the other half of the test
 conversations (disjoint conversations) whose oracle scores differ.
 
-Oracle: the empathy yardsticks (``scorer_named("empathy")``). Annotators: ``NoisyAnnotator`` at Cohen's kappa ``--kappa``
+Oracle: the judge (``column_scorer("judged_empathy")``; ``--oracle empathy`` for the old composite). Annotators: ``NoisyAnnotator`` at Cohen's kappa ``--kappa``
 (0.4; 1 = noise-free, the oracle's choice) with position bias 0.3, each task shown in a random order; one draw per (seed, task), shared by every rule, so
 rules are compared on the same annotator noise. Each run starts from the gold-vs-policy bootstrap ensemble, buys
 labels in batches of ``--batch`` by the rule (through the library's own scoring and diversity code), and after every
@@ -294,9 +294,10 @@ def parse_args(argv=None):
     parser.add_argument("--kappa", type=float, default=0.4,
                         help="Annotators' Cohen's kappa; 1 = noise-free (the oracle's choice, no position bias).")
     parser.add_argument("--position-bias", type=float, default=0.3)
-    parser.add_argument("--oracle", default="empathy", choices=("empathy", "linear"),
-                        help="empathy: the yardsticks judge; linear: a Bradley-Terry oracle in the model's own "
-                             "features, fitted to the yardsticks on the whole pool (a well-specified diagnostic).")
+    parser.add_argument("--oracle", default="judged_empathy", choices=("judged_empathy", "empathy", "linear"),
+                        help="judged_empathy: the judge that reads the conversation (default); empathy: the old "
+                             "context-free composite; linear: a Bradley-Terry oracle in the model's own features, "
+                             "fitted to the composite on the whole pool (a well-specified diagnostic).")
     parser.add_argument("--work", type=Path, default=Path("/tmp/acquire_bench"))
     parser.add_argument("--out", default="label_efficiency", help="Stem of the files in benchmarks/results/.")
     args = parser.parse_args(argv)
@@ -310,7 +311,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
-    bench = build_bench(args.work)
+    bench = build_bench(args.work, "empathy" if args.oracle == "linear" else args.oracle)
     if args.oracle == "linear":
         bench = with_linear_oracle(bench, args.features, args.l2)
     print(f"pool: {len(bench.pool)} tasks ({len(set(bench.pool_groups))} conversations), held-out: "

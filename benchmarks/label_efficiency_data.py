@@ -64,18 +64,21 @@ def load_contexts() -> tuple[list[dict], list[dict]]:
     return pool, heldout
 
 
-def oracle_scores(histories: list[list[str]], replies: list[str], cache: Path) -> np.ndarray:
-    """The empathy yardstick of every reply, computed once and kept in ``cache``."""
+def oracle_scores(histories: list[list[str]], replies: list[str], cache: Path, oracle: str = "judged_empathy"
+                  ) -> np.ndarray:
+    """The ``oracle`` scorer's score of every reply (the judge by default), computed once and kept in ``cache``."""
     from empathic_rlhf.acquire.features import text_key
 
     keys = [text_key("\x00".join([*h, r])) for h, r in zip(histories, replies)]
     known = json.loads(cache.read_text()) if cache.is_file() else {}
     missing = [i for i, k in enumerate(keys) if k not in known]
     if missing:
-        from empathic_rlhf.scorers import scorer_named
+        from empathic_rlhf.records import alternating_prompt
+        from empathic_rlhf.scorers import column_scorer
 
-        values = scorer_named("empathy")([histories[i] for i in missing], [replies[i] for i in missing])
-        known.update({keys[i]: v for i, v in zip(missing, values)})
+        values = column_scorer(oracle)([alternating_prompt(histories[i]) for i in missing],
+                                       [replies[i] for i in missing])
+        known.update({keys[i]: float(v) for i, v in zip(missing, values)})
         tmp = cache.with_suffix(".tmp")
         tmp.write_text(json.dumps(known))
         os.replace(tmp, cache)
@@ -92,7 +95,7 @@ def tfidf_vectors(texts: list[str], fit_on: np.ndarray) -> np.ndarray:
     return vectorizer.transform(texts).toarray()
 
 
-def build_bench(work: Path) -> Bench:
+def build_bench(work: Path, oracle: str = "judged_empathy") -> Bench:
     from empathic_rlhf.acquire.features import CachedEmbedder, context_text, minilm_embedder
 
     pool_ctx, heldout_ctx = load_contexts()
@@ -104,7 +107,8 @@ def build_bench(work: Path) -> Bench:
             texts.append(text), owner.append(i), is_gold.append(gold), histories.append(ctx["history"])
     reply_vectors = embed(texts)
     context_vectors = embed([context_text(ctx["prompt"]) for ctx in contexts])
-    oracle = oracle_scores(histories, texts, work / "oracle.json")
+    cache = work / ("oracle.json" if oracle == "empathy" else f"oracle-{oracle}.json")  # older caches: empathy
+    oracle = oracle_scores(histories, texts, cache, oracle)
     first = np.searchsorted(owner, np.arange(len(contexts)))
     pool, groups, heldout = [], [], []
     for i, ctx in enumerate(contexts):

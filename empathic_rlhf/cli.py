@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "empathic_rlhf.reward.commands",
     "empathic_rlhf.dyme.commands",
     "empathic_rlhf.empathy.commands",
+    "empathic_rlhf.judge.commands",
+    "empathic_rlhf.battery.commands",
     "empathic_rlhf.rl.commands",
     "empathic_rlhf.dpo.commands",
     "empathic_rlhf.report.commands",

@@ -260,6 +260,12 @@ def history_texts(prompt: list[Message] | list[dict]) -> list[str]:
             if (m.role if isinstance(m, Message) else m["role"]) != "system"]
 
 
+def alternating_prompt(history: list[str]) -> list[dict]:
+    """Chat messages for a plain history: the newest turn is the other side's (``user``), roles alternate back."""
+    n = len(history)
+    return [{"role": "user" if (n - 1 - i) % 2 == 0 else "assistant", "content": t} for i, t in enumerate(history)]
+
+
 def as_dicts(messages: list[Message]) -> list[dict]:
     """Messages as the plain dicts chat templates and TRL read."""
     return [{"role": m.role, "content": m.content} for m in messages]

@@ -31,9 +31,10 @@ class RoundsConfig:
                 "run stops until they are exported to <run>/rounds/<n>/label/, as round 1 does with "
                 "reward.labels=human) or simulated (simulated annotators label them at once through the app's own "
                 "assignment rules, in <run>/rounds/<n>/label/label.db; labels are source synthetic:<oracle>)."})
-    oracle: str = field(default="empathy", metadata={
-        "help": "simulated: the scorer the simulated annotators choose by (a name of empathic_rlhf.scorers: empathy, "
-                "static, length, er, ip, ex, emotion_fit, reward_model:<dir>, dyme:<dir>)."})
+    oracle: str = field(default="judged_empathy", metadata={
+        "help": "simulated: the scorer the simulated annotators choose by (a name of empathic_rlhf.scorers: "
+                "judged_empathy -- the judge that reads the conversation, `empathic judge build` --, context_fit, "
+                "empathy, static, length, er, ip, ex, emotion_fit, reward_model:<dir>, dyme:<dir>)."})
     annotators: int = field(default=SIMULATED_ANNOTATORS, metadata={"help": "simulated: how many simulated annotators."})
     kappa: float = field(default=SIMULATED_KAPPA, metadata={
         "help": "simulated: the Cohen's kappa two simulated annotators reach (people reach ~0.4 on this task)."})

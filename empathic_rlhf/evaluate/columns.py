@@ -1,83 +1,55 @@
-"""Score columns of the evaluation table: each model's replies (and the gold replies) scored per context.
+"""Score columns of the evaluation table: each model's replies (and the gold replies) scored per context, by the
+scorers of the one registry (:mod:`empathic_rlhf.scorers`) on the prompt exactly as π saw it.
 
-- ``reward_model``: the run's reward model (normalised), on the prompt exactly as π saw it;
-- ``static_reward``: the seed's utterance reward; ``dyme``: the run's DYME metric, when trained;
-- the empathy yardsticks (independent of every reward the policy was trained on): ``er``, ``ip``, ``ex`` (expected
-  EPITOME level 0-2 of emotional reactions, interpretations, explorations), their mean ``empathy``, and
-  ``emotion_fit`` (does the reply address the emotion the context expresses) -- see docs/empathy.md.
-
-A column group maps (prompts, replies) to ``{column: scores}``; groups load their model once.
+- ``judged_empathy`` (the headline) and ``context_fit``: the judge that reads the conversation (docs/empathy.md);
+- ``reward_model``: the run's reward model (normalised); ``static_reward``: the seed's utterance reward;
+  ``dyme``: the run's DYME metric, when trained;
+- the EPITOME yardsticks: ``er``, ``ip``, ``ex`` (expected level 0-2), their mean ``empathy`` (the old composite:
+  it never reads the conversation, so a stock phrase beats the human reply) and ``emotion_fit``;
+- the reward-hacking monitors (``metrics/hacking.py``): ``stock``, ``near_copy``, ``question``.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ..records import history_texts
+from ..scorers import REGISTRY, ScoreFn, load_scorer
 
-ColumnGroup = Callable[[list[list[dict]], list[str]], dict[str, np.ndarray]]
-EMPATHY_COLUMNS = ("empathy", "er", "ip", "ex", "emotion_fit")
+ColumnGroup = ScoreFn
+JUDGE_COLUMNS = REGISTRY["judge"].columns
+EMPATHY_COLUMNS = REGISTRY["empathy"].columns
 REWARD_COLUMNS = ("reward_model", "static_reward", "dyme")
+HACKING_COLUMNS = ("stock", "near_copy", "question")
 
 
-def _histories(prompts: list[list[dict]]) -> list[list[str]]:
-    return [history_texts(p) for p in prompts]
-
-
-def _static(prompts, replies):
-    from ..metrics.static_reward import static_reward
-
-    return {"static_reward": np.asarray(static_reward(_histories(prompts), replies), dtype=np.float64)}
-
-
-def _reward_model_group(model_dir: Path) -> ColumnGroup:
-    from ..reward.model import RewardModel
-
-    model = RewardModel.load(model_dir)
-    return lambda prompts, replies: {"reward_model": np.asarray(model.score(prompts, replies), dtype=np.float64)}
-
-
-def _dyme_group(model_dir: Path) -> ColumnGroup:
-    from ..dyme.score import load_dyme_reward
-
-    dyme = load_dyme_reward(model_dir)
-    return lambda prompts, replies: {"dyme": np.asarray(dyme(_histories(prompts), replies), dtype=np.float64)}
-
-
-def _empathy_group() -> ColumnGroup:
-    from ..empathy import load_empathy_scorer
-
-    scorer = load_empathy_scorer()
-
-    def score(prompts, replies):
-        scores = scorer(_histories(prompts), replies)
-        return {key: np.asarray(scores[key], dtype=np.float64) for key in EMPATHY_COLUMNS}
-    return score
-
-
-def column_groups(run_dir: Path | None, empathy: str = "auto") -> dict[str, ColumnGroup]:
-    """The column groups available for ``run_dir``: static always, the reward model and DYME when trained, the
-    empathy yardsticks per ``empathy`` (``build``: building them if needed, ``auto``: when already built,
-    ``skip``)."""
-    groups: dict[str, ColumnGroup] = {"static_reward": _static}
+def column_groups(run_dir: Path | None, empathy: str = "auto", judge: str = "auto") -> dict[str, ColumnGroup]:
+    """The scorers available for ``run_dir``: static always, the reward model and DYME when trained, the empathy
+    yardsticks per ``empathy`` (``build``: building them if needed, ``auto``: when already built, ``skip``) and the
+    judge per ``judge`` (``auto``: when built, ``skip``; never built here: ~30 minutes)."""
+    groups: dict[str, ColumnGroup] = {"static_reward": load_scorer("static")}
     if run_dir is not None:
         reward_dir = Path(run_dir) / "reward" / "model"
         if (reward_dir / "config.json").is_file():
-            groups["reward_model"] = _reward_model_group(reward_dir)
+            groups["reward_model"] = load_scorer(f"reward_model:{reward_dir}")
         dyme_dir = Path(run_dir) / "dyme" / "model"
         if dyme_dir.is_dir() and any(dyme_dir.iterdir()):
-            groups["dyme"] = _dyme_group(dyme_dir)
+            groups["dyme"] = load_scorer(f"dyme:{dyme_dir}")
     from ..empathy import yardsticks_ready
+    from ..judge.scorer import judge_ready
 
     if empathy == "build" or (empathy == "auto" and yardsticks_ready()):
-        groups["empathy"] = _empathy_group()
+        groups["empathy"] = load_scorer("empathy")
     elif empathy == "auto":
         print("[evaluate] empathy yardsticks not built: run `empathic empathy build` (or set "
               "--evaluate.empathy=build) to add the ER/IP/EX and emotion-fit columns", file=sys.stderr)
+    if judge == "auto" and judge_ready() and (empathy != "skip"):
+        groups["judge"] = load_scorer("judge")
+    elif judge == "auto":
+        print("[evaluate] the empathy judge is not built: run `empathic judge build` to add the judged_empathy "
+              "column (the headline that reads the conversation)", file=sys.stderr)
     return groups
 
 

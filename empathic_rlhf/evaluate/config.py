@@ -31,6 +31,12 @@ class EvaluateConfig(SamplingConfig):
     empathy: str = field(default="auto", metadata={
         "help": "Empathy yardstick columns (ER/IP/EX, emotion fit): build (building the classifiers first if "
                 "needed), auto (when already built by `empathic empathy build`), skip."})
+    judge: str = field(default="auto", metadata={
+        "help": "The judge's columns (judged_empathy, the headline that reads the conversation, and context_fit): "
+                "auto (when built by `empathic judge build`, ~30 minutes once per machine), skip."})
+    battery: int = field(default=300, metadata={
+        "help": "Contexts of the robustness battery (gold vs stock phrases, another conversation's reply, "
+                "parroting, ...) run on every scorer column and stored in table.json; 0: skip."})
 
     def __post_init__(self):
         super().__post_init__()
@@ -38,5 +44,9 @@ class EvaluateConfig(SamplingConfig):
             raise ValueError(f"replies_per_context must be >= 1, got {self.replies_per_context}")
         if self.empathy not in ("build", "auto", "skip"):
             raise ValueError(f"empathy must be build, auto or skip, got {self.empathy!r}")
+        if self.judge not in ("auto", "skip"):
+            raise ValueError(f"judge must be auto or skip, got {self.judge!r}")
+        if self.battery < 0:
+            raise ValueError(f"battery must be >= 0, got {self.battery}")
         if self.bootstrap_resamples < 100:
             raise ValueError(f"bootstrap_resamples must be >= 100, got {self.bootstrap_resamples}")

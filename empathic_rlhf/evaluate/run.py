@@ -2,9 +2,11 @@
 
 For each model: the perplexity of the gold replies (reply tokens only), then ``replies_per_context`` generated
 replies per context (a fixed seed, through the same :class:`~empathic_rlhf.generation.sampler.Sampler` as
-``sample``), scored with BLEU against the gold reply, distinct-1/2, length, the rewards the run trained (reward
-model, static reward, DYME) and the independent empathy yardsticks (EPITOME ER/IP/EX, emotion fit). The gold
-replies get the same columns, as the human reference.
+``sample``), scored with BLEU against the gold reply, distinct-1/2, length, the judge that reads the conversation
+(``judged_empathy``, ``context_fit``), the rewards the run trained (reward model, static reward, DYME), the EPITOME
+yardsticks (ER/IP/EX, emotion fit) and the reward-hacking monitors (shares of stock replies, of near-copies across
+contexts, of questions). The gold replies get the same columns, as the human reference. The robustness battery of
+every scorer runs on the first ``evaluate.battery`` contexts and is stored as ``battery`` in table.json.
 
 Statistics (``evaluate/table.py``): per-context metrics are means over contexts with a 95% bootstrap interval;
 corpus metrics (perplexity, BLEU, distinct-n) are computed on bootstrap resamples of the contexts. Every model is
@@ -24,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..battery.run import contexts_from_samples, format_table, run_battery
 from ..io import write_json, write_jsonl
+from ..metrics.hacking import monitor_flags
 from ..records import Sample, as_dicts
 from .columns import ColumnGroup, score_all
 from .config import EvaluateConfig
@@ -77,6 +81,7 @@ def per_context(groups: dict[str, ColumnGroup], samples: list[Sample], replies: 
     flat = [text for texts in replies for text in texts]
     columns = score_all(groups, [prompts[i] for i in owner], flat)
     columns["length"] = np.asarray([len(words(t)) for t in flat], dtype=np.float64)
+    columns.update(monitor_flags(flat, owner))  # shares of stock replies, near-copies across contexts, questions
     owner = np.asarray(owner)
     means = {name: np.bincount(owner, weights=values, minlength=len(samples)) / np.bincount(owner,
              minlength=len(samples)) for name, values in columns.items()}
@@ -104,6 +109,9 @@ def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], sampl
     table.update({"split": config.split, "replies_per_context": config.replies_per_context, "seconds": seconds,
                   "decoding": {k: getattr(config, k) for k in ("temperature", "top_p", "top_k", "max_new_tokens",
                                                                "repetition_penalty", "backend")}})
+    if config.battery and groups:
+        table["battery"] = scorer_battery(groups, samples[:config.battery], seed)
+        (out_dir / "battery.md").write_text(format_table(table["battery"]) + "\n", encoding="utf-8")
     write_json(out_dir / "table.json", table)
     (out_dir / "table.md").write_text(markdown_table(table), encoding="utf-8")
     write_jsonl(out_dir / "samples.jsonl", _sample_rows(samples, results))
@@ -111,6 +119,19 @@ def evaluate_models(config: EvaluateConfig, models: list[tuple[str, str]], sampl
         {"sample_id": s.sample_id, "model": model, **{k: round(float(v[i]), 5) for k, v in r["values"].items()}}
         for model, r in results.items() for i, s in enumerate(samples)))
     return table
+
+
+def scorer_battery(groups: dict[str, ColumnGroup], samples: list[Sample], seed: int) -> dict:
+    """The robustness battery of every score column on these contexts (templates name the predicted emotion when
+    the empathy yardsticks are loaded)."""
+    contexts = contexts_from_samples(samples)
+    predicted = None
+    if "empathy" in groups:
+        from ..empathy.scorer import shared_scorer
+
+        predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    return run_battery(contexts, groups, seed=seed, predicted_emotions=predicted,
+                       log=lambda line: print(f"[evaluate] {line}", file=sys.stderr))
 
 
 def _sample_rows(samples: list[Sample], results: dict):

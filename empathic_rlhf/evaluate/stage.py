@@ -43,7 +43,7 @@ def run(context: Context) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     table = evaluate_models(config.evaluate, _models(config, run), samples, out,
                             dialogue_format=config.model.dialogue_format, seed=config.seed,
-                            groups=column_groups(run.path, config.evaluate.empathy))
+                            groups=column_groups(run.path, config.evaluate.empathy, config.evaluate.judge))
     print((out / "table.md").read_text(encoding="utf-8"))
     keys = ("empathy", "reward_model", "perplexity", "bleu", "distinct_2")
     summary = {row["model"]: {k: round(row["metrics"][k]["mean"], 4) for k in keys

@@ -17,12 +17,13 @@ import math
 import numpy as np
 
 from ..stats import mean_ci, paired_difference, paired_statistic, statistic_ci
-from .columns import EMPATHY_COLUMNS, REWARD_COLUMNS
+from .columns import EMPATHY_COLUMNS, HACKING_COLUMNS, JUDGE_COLUMNS, REWARD_COLUMNS
 from .reply_metrics import bleu_of, distinct_of
 
 CORPUS = ("perplexity", "bleu", "distinct_1", "distinct_2")
-ORDER = (*EMPATHY_COLUMNS, *REWARD_COLUMNS, *CORPUS, "length")
-HIGHER_IS_BETTER = {"perplexity": False}  # every other metric: higher is better (length: neither)
+ORDER = (*JUDGE_COLUMNS, *EMPATHY_COLUMNS, *REWARD_COLUMNS, *CORPUS, "length", *HACKING_COLUMNS)
+HIGHER_IS_BETTER = {"perplexity": False, "stock": False, "near_copy": False}  # others: higher is better
+NEITHER = ("length", "question")  # a change is shown, not marked better or worse
 BOUNDS = {"bleu": (0.0, 100.0), "distinct_1": (0.0, 1.0), "distinct_2": (0.0, 1.0), "perplexity": (1.0, math.inf)}
 # Rashkin et al. 2019, "Towards Empathetic Open-domain Conversation Models", Table 2 (generative models).
 ED_PAPER = [
@@ -96,7 +97,7 @@ def _difference(d: dict, name: str) -> str:
     if d.get("diff") is None:
         return "–"
     better = d["diff"] > 0 if HIGHER_IS_BETTER.get(name, True) else d["diff"] < 0
-    mark = ("▲" if better else "▼") if d["p"] is not None and d["p"] < 0.05 and name != "length" else ""
+    mark = ("▲" if better else "▼") if d["p"] is not None and d["p"] < 0.05 and name not in NEITHER else ""
     p = "<0.001" if d["p"] is not None and d["p"] < 0.001 else _fmt(d["p"])
     return f"{d['diff']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] p={p}{mark}"
 

@@ -69,9 +69,11 @@ def _serve(args, overrides) -> int:
               "running beside this server")
     app = create_app(store, config)
     app.state.reports.start()  # the statistics worker imports its libraries while the server starts
-    # keep-alive 75 s: annotators pause for seconds between labels; reusing the connection saves a handshake each
+    # keep-alive 75 s: annotators pause for seconds between labels; reusing the connection saves a handshake each.
+    # Stopping waits at most 5 s for requests in flight: a client that never finishes its request cannot hold the
+    # server up (the tests' teardowns timed out after 10 s on a loaded machine).
     uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level,
-                access_log=False, timeout_keep_alive=75)
+                access_log=False, timeout_keep_alive=75, timeout_graceful_shutdown=5)
     return 0
 
 

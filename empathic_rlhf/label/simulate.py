@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import EmpathicError
-from ..records import history_texts
+
 from .config import SIMULATED_ANNOTATORS, SIMULATED_KAPPA, SIMULATED_POSITION_BIAS, LabelConfig
 from .noisy_annotator import NoisyAnnotator, expected_kappa, temperature_for_kappa
 
@@ -80,9 +80,9 @@ def imported_tasks(store) -> dict[int, dict]:
 
 
 def score_tasks(records: list[dict], oracle: str, scorer, batch: int = 256) -> list[list[float]]:
-    """The oracle's score of each candidate (in the record's order), with the task's history as context, the way
+    """The oracle's score of each candidate (in the record's order), given the task's prompt, the way
     ``reward/sources.synthetic`` scores; batched, with progress."""
-    entries = [(history_texts(r["prompt"]), c["text"]) for r in records for c in r["candidates"]]
+    entries = [(r["prompt"], c["text"]) for r in records for c in r["candidates"]]
     flat: list[float] = []
     started = last = time.monotonic()
     for start in range(0, len(entries), batch):
@@ -108,9 +108,9 @@ class OracleScores:
     task's prompt and candidates are those it was scored on."""
 
     def __init__(self, oracle: str, cache_path: str | Path | None = None):
-        from ..scorers import scorer_named
+        from ..scorers import column_scorer
 
-        self.oracle, self.scorer = oracle, scorer_named(oracle)
+        self.oracle, self.scorer = oracle, column_scorer(oracle)
         self.cache_path = Path(cache_path) if cache_path else None
         self._cache: dict[str, list[float]] = {}
         if self.cache_path is not None and self.cache_path.is_file():

@@ -86,7 +86,8 @@ def evaluation_data(run: Path) -> dict:
     columns = [c for c in ORDER if c in present]
     charts = [interval_chart(name, [(r["model"], r["metrics"][name]["mean"], r["metrics"][name].get("lo"),
                                      r["metrics"][name].get("hi")) for r in table["rows"] if name in r["metrics"]])
-              for name in ("empathy", "er", "ip", "ex", "emotion_fit", "reward_model") if name in present]
+              for name in ("judged_empathy", "context_fit", "empathy", "er", "ip", "ex", "emotion_fit", "reward_model")
+              if name in present]
     rows = [{"model": r["model"], "metrics": {c: r["metrics"].get(c) for c in columns}} for r in table["rows"]]
     vs = {model: {c: d.get(c) for c in columns} for model, d in table["vs_baseline"].items()}
     return {"table": {"split": table.get("split"), "n_contexts": table["n_contexts"],
@@ -113,6 +114,32 @@ def reward_data(run: Path) -> dict | None:
             "normalization": reward.get("normalization", {})}
 
 
+def battery_data(path: str, title: str) -> Callable[[Path], dict | None]:
+    """The data of a battery section from ``battery`` in the run's ``path`` (reward/metrics.json or
+    evaluate/table.json): kinds x scorers cells (red past the warning share) and the failing probes spelled out."""
+    from ..battery.probes import KINDS
+
+    def data(run: Path) -> dict | None:
+        battery = (_json(run / path) or {}).get("battery")
+        if not battery or not battery.get("scorers"):
+            return None
+        warn, scorers = battery["warn_above"], list(battery["scorers"])
+        rows, failing = [], []
+        for kind in KINDS:
+            cells = []
+            for name in scorers:
+                row = battery["scorers"][name]["kinds"].get(kind)
+                bad = row is not None and 1 - row["rate"] > warn
+                cells.append({"rate": None, "bad": False} if row is None else {**row, "bad": bad})
+                if bad:
+                    failing.append({"scorer": name, "probe": row["probe"], "lost": f"{1 - row['rate']:.0%}"})
+            if any(c["rate"] is not None for c in cells):
+                rows.append((kind, cells))
+        return {"title": title, "n_contexts": battery["n_contexts"], "scorers": scorers, "rows": rows,
+                "failing": failing}
+    return data
+
+
 def plots_data(run: Path) -> dict:
     charts = []
     sft = _json(run / "sft" / "metrics.json") or {}
@@ -128,6 +155,9 @@ def plots_data(run: Path) -> dict:
         "KL per reply": [(r["step"], r.get("kl_sequence")) for r in log],
         "beta x 100": [(r["step"], r["beta"] * 100) for r in log if r.get("beta") is not None]}, y_label="nats"))
     heldout = _jsonl(run / "rl" / "heldout.jsonl")
+    charts.append(line_chart("RL reward-hacking monitors (held-out, every check)", {
+        name: [(h["step"], h["monitors"][name]) for h in heldout if "monitors" in h]
+        for name in ("stock", "near_copy", "question")}, y_label="share of replies"))
     charts.append(line_chart("Reward vs KL (held-out, every check)",
                              {"checkpoints": [(h["heldout_kl"], h["heldout_reward"]) for h in heldout]},
                              x_label="KL(pi_theta || pi) per reply", y_label="held-out reward", points_only=True))
@@ -195,6 +225,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("rounds.html.jinja", rounds_data),
     Section("evaluation.html.jinja", evaluation_data),
     Section("reward.html.jinja", reward_data),
+    Section("battery.html.jinja", battery_data("reward/metrics.json", "Robustness battery: the reward model")),
+    Section("battery.html.jinja", battery_data("evaluate/table.json", "Robustness battery: every score column")),
     Section("plots.html.jinja", plots_data),
     Section("dialogues.html.jinja", dialogues_data),
     Section("dialogues.html.jinja", changed_data),

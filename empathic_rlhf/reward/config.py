@@ -43,6 +43,14 @@ class RewardConfig:
                 "reward with EPITOME's human levels on this many EPITOME test pairs, and with the empathy "
                 "classifiers on π's held-out replies (reward/probe.py). 0: skip."})
     max_tasks: int | None = field(default=None, metadata={"help": "Use at most this many tasks (demo subsets)."})
+    hard_negatives: int = field(default=0, metadata={
+        "help": "Prepared train contexts turned into hard-negative pairs (the human reply beats a stock phrase, "
+                "another conversation's reply, the speaker parroted, ...: source synthetic-negative:<kind>, "
+                "reward/negatives.py), added to the training pairs only; 0: none. Teaches the reward model that a "
+                "reply must answer this conversation, which gold-vs-policy pairs alone do not."})
+    battery: int = field(default=300, metadata={
+        "help": "Prepared test contexts of the robustness battery run on the trained reward model (gold vs stock "
+                "phrases, another conversation's reply, ...; stored as battery in metrics.json); 0: skip."})
     init_model: str | None = field(default=None, metadata={
         "help": "Warm start: a reward model folder (one `empathic reward train` wrote) whose weights and scalar head "
                 "training starts from, instead of a new head on the backbone. Rounds set it to the previous round's "
@@ -50,6 +58,8 @@ class RewardConfig:
     trainer_args: dict[str, Any] = trainer_args_field("reward", "RewardConfig")
 
     def __post_init__(self):
+        if self.hard_negatives < 0 or self.battery < 0:
+            raise ValueError(f"hard_negatives and battery must be >= 0, got {self.hard_negatives}, {self.battery}")
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ValueError(f"heldout_fraction must be in (0, 1), got {self.heldout_fraction}")
         allowed = ("auto", "human", "simulated", "gold-vs-policy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import located
 from ..io import read_jsonl
-from ..scorers import alternating_prompt
+from ..records import alternating_prompt
 
 
 def to_prompt(path, line: int, record: dict) -> list[dict]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..records import GOLD_SOURCE, Candidate, Label, Task
-from ..scorers import BatchScorer
+from ..scorers import ColumnFn
 
 GOLD_CAND = "G"
 
@@ -41,13 +41,13 @@ def gold_vs_policy(tasks: Iterable[Task]) -> tuple[list[Task], list[Label]]:
     return out_tasks, labels
 
 
-def synthetic(tasks: Iterable[Task], scorer: BatchScorer, name: str) -> list[Label]:
+def synthetic(tasks: Iterable[Task], scorer: ColumnFn, name: str) -> list[Label]:
     """One label per task: the candidate the scorer rates highest (a tie at the top is labelled ``tie``)."""
-    from ..records import history_texts
+    from ..records import as_dicts
 
     tasks = list(tasks)
     entries = [(task, c) for task in tasks for c in task.candidates if c.source != GOLD_SOURCE]
-    scores = scorer([history_texts(task.prompt) for task, _ in entries], [c.text for _, c in entries])
+    scores = [float(s) for s in scorer([as_dicts(task.prompt) for task, _ in entries], [c.text for _, c in entries])]
     by_task: dict[str, list[tuple[float, str]]] = {}
     for (task, cand), score in zip(entries, scores):
         by_task.setdefault(task.task_id, []).append((score, cand.cand_id))

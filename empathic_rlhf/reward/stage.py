@@ -60,6 +60,8 @@ def inputs(context: Context) -> dict[str, str]:
         found["sft/model"] = str(sft_model)
     if config.reward.init_model:
         found["reward/init_model"] = config.reward.init_model
+    if config.reward.hard_negatives:
+        found["prepare/train"] = str(run.stage_dir("prepare") / "train.jsonl")
     return found
 
 
@@ -69,7 +71,7 @@ def human_tasks_path(run) -> Path:
 
 def choose_labels(config, run, tasks: list[Task]) -> tuple[list[Task], list[Label], str]:
     """(tasks, labels, source name) for the configured label source."""
-    from ..scorers import scorer_named
+    from ..scorers import column_scorer
     from .sources import gold_vs_policy, synthetic
 
     source = config.reward.labels
@@ -89,7 +91,7 @@ def choose_labels(config, run, tasks: list[Task]) -> tuple[list[Task], list[Labe
         gold_tasks, labels = gold_vs_policy(tasks)
         return gold_tasks, labels, source
     name = source.split(":", 1)[1]
-    return tasks, synthetic(tasks, scorer_named(name), name), source
+    return tasks, synthetic(tasks, column_scorer(name), name), source
 
 
 def exported_labels(path: Path, source: str) -> list[Label]:
@@ -141,8 +143,11 @@ def run(context: Context) -> dict:
         write_records(out / "tasks.jsonl", tasks)
         write_records(out / "labels.jsonl", labels)
         pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
-        write_pairs(pairs_dir(run), pairs)
-        return tasks, labels, source, pairs, counts, counts_so_far
+        write_pairs(pairs_dir(run), pairs)  # what DPO reads: labels' pairs only, never the hard negatives
+        negatives = training_negatives(config, run) if later is None else []  # later rounds warm-start on them
+        if negatives:
+            counts["hard_negatives"] = len(negatives)
+        return tasks, labels, source, {**pairs, "train": pairs["train"] + negatives}, counts, counts_so_far
 
     tasks, labels, source, pairs, counts, counts_so_far = prepare_data()
     settings = config.reward
@@ -150,6 +155,8 @@ def run(context: Context) -> dict:
         settings = replace(settings, init_model=str(later.previous.stage_dir("reward") / "model"))
     metrics = train_reward_model(backbone_of(config, run), pairs, counts, labels, tasks, settings,
                                  run.stage_dir("reward"), seed=config.seed)
+    if settings.battery:
+        metrics = main_process_only(add_battery)(config, run, metrics)
     heldout = metrics["heldout"]["overall"]
     summary = {"labels": source, "pairs": metrics["pairs"], "heldout_accuracy": heldout["accuracy"],
                "heldout_accuracy_ci95": heldout["accuracy_ci95"]}
@@ -162,6 +169,45 @@ def run(context: Context) -> dict:
     return {"outputs": ["reward/model", "reward/metrics.json", "reward/pairs", "reward/labels.jsonl"],
             "summary": {**summary, **{f"labels_{k}": v for k, v in counts_so_far.items()},
                         "warm_start": settings.init_model}}
+
+
+def training_negatives(config, run) -> list:
+    """``reward.hard_negatives`` pairs on prepared train contexts, also written to reward/pairs/negatives.jsonl."""
+    from .negatives import FILE, hard_negative_pairs
+    from .pairs import pairs_dir
+
+    if not config.reward.hard_negatives:
+        return []
+    from ..sample.tasks import check_samples_exist, read_samples
+
+    samples = read_samples(check_samples_exist(run.stage_dir("prepare") / "train.jsonl"))
+    negatives = hard_negative_pairs(samples, config.reward.hard_negatives, seed=config.seed)
+    write_records(pairs_dir(run) / FILE, negatives)
+    return negatives
+
+
+def add_battery(config, run, metrics: dict) -> dict:
+    """The robustness battery of the trained reward model on the first ``reward.battery`` prepared test contexts,
+    added to metrics.json and printed."""
+    from ..battery.run import contexts_from_samples, format_table, run_battery
+    from ..empathy import yardsticks_ready
+    from ..io import write_json
+    from ..sample.tasks import check_samples_exist, read_samples
+    from ..scorers import load_scorer
+
+    samples = read_samples(check_samples_exist(run.stage_dir("prepare") / "test.jsonl"), config.reward.battery)
+    contexts = contexts_from_samples(samples)
+    predicted = None
+    if yardsticks_ready():
+        from ..empathy.scorer import shared_scorer
+
+        predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    scorer = load_scorer(f"reward_model:{run.stage_dir('reward') / 'model'}")
+    metrics = {**metrics, "battery": run_battery(contexts, {"reward_model": scorer}, seed=config.seed,
+                                                 predicted_emotions=predicted)}
+    write_json(run.stage_dir("reward") / "metrics.json", metrics)
+    print(format_table(metrics["battery"]))
+    return metrics
 
 
 def refuse_without_human_labels(context: Context) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..config import trainer_args_field
 
-COMPONENTS = ("reward_model", "static", "dyme", "empathy")
+# reward_model and dyme are the run's trained models; the others name columns of the scorer registry (scorers.py)
+COMPONENTS = ("reward_model", "static", "dyme", "empathy", "judged_empathy", "context_fit", "emotion_fit")
 
 
 @dataclass
@@ -30,7 +31,9 @@ class RlConfig:
                 "of a few thousand it leaves beta fixed in all but name (the summary then says 'fixed beta')."})
     rewards: dict[str, float] = field(default_factory=lambda: {"reward_model": 1.0}, metadata={
         "help": "Weighted reward components: reward_model, static (utterance reward), dyme, empathy (EPITOME "
-                "scorer, expected level 0..2), e.g. '{empathy: 1, reward_model: 1}'."})
+                "scorer, expected level 0..2, context-free), judged_empathy / context_fit (the judge that reads the "
+                "conversation; optimising it makes it useless as the evaluation yardstick), emotion_fit, e.g. "
+                "'{reward_model: 1, context_fit: 0.5}'."})
     normalize_rewards: bool = field(default=True, metadata={
         "help": "Standardise every component (reward model included) to mean 0 / std 1 over π's replies sampled "
                 "exactly as in RL (temperature 1, no top-p/top-k) to RL prompts, before training, so all are on one "

@@ -8,13 +8,18 @@ The protocol (so that a kept checkpoint is better by more than its noise):
   policies, not by their dice (common random numbers); the per-prompt mean reward is the unit of analysis;
 - a checkpoint replaces the kept one only when the mean over prompts of (its per-prompt reward - the kept one's)
   exceeds ``z`` standard errors of that paired difference (``is_better``; z = 2 by default, ~ a one-sided 2.5%
-  test), and its KL is within the budget.
+  test), its KL is within the budget, and its share of stock replies did not rise beyond the same noise rule
+  (``metrics/hacking.py``: a reward bought with "I'm so sorry to hear that. What happened?" is not a gain).
+
+Each check also logs the reward-hacking monitors: shares of stock replies, of near-copies across prompts and of
+questions, mean length and distinct-2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..metrics.hacking import monitor_flags, monitor_summary
 from ..models.logprobs import sequence_logprobs  # the one log-probability function
 from ..stats import mean_se as mean_and_se  # mean and SE over prompts
 
@@ -27,6 +32,8 @@ class HeldoutResult:
     kl_se: float
     per_prompt: list[float]       # mean reward of each prompt's replies, in prompt order
     replies: list[str] = field(default_factory=list)  # the first reply to each prompt
+    monitors: dict = field(default_factory=dict)      # metrics/hacking.monitor_summary of all replies
+    stock_per_prompt: list[float] = field(default_factory=list)  # share of each prompt's replies that are stock
 
 
 def paired_difference(candidate: list[float], baseline: list[float]) -> tuple[float, float]:
@@ -110,4 +117,15 @@ def evaluate_heldout(policy, ref_model, tokenizer, prompts: list[list[dict]], re
     per_prompt = per_prompt_means(score_rollouts(reward_fns, weights, prompts, rollouts, samples), samples)
     reward, reward_se = mean_and_se(per_prompt)
     kl, kl_se = mean_and_se(per_prompt_means(kls, samples))
-    return HeldoutResult(reward, reward_se, kl, kl_se, per_prompt, rollouts.replies[::samples])
+    owners = [i // samples for i in range(len(rollouts.replies))]
+    stock = monitor_flags(rollouts.replies, owners)["stock"].tolist()
+    return HeldoutResult(reward, reward_se, kl, kl_se, per_prompt, rollouts.replies[::samples],
+                         monitor_summary(rollouts.replies, owners), per_prompt_means(stock, samples))
+
+
+def stock_rose(candidate: HeldoutResult | dict, kept: dict | None, z: float) -> bool:
+    """Whether the candidate's per-prompt stock share rose beyond noise over the kept model's (same rule as a
+    reward gain: paired, ``z`` standard errors)."""
+    before = (kept or {}).get("stock_per_prompt")
+    after = candidate["stock_per_prompt"] if isinstance(candidate, dict) else candidate.stock_per_prompt
+    return bool(before) and bool(after) and is_better(after, before, z)

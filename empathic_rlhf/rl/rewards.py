@@ -1,16 +1,16 @@
 """Reward components as TRL reward functions: ``f(prompts, completions, completion_ids, **kw) -> list[float]``.
 
-Prompts and completions arrive in conversational form (lists of messages). Each component scores
-(context, reply) exactly as elsewhere in the toolkit: the reward model through ``RewardModel.score`` (the same
-rendering as in its training), the static reward, DYME and the EPITOME empathy scorer through their own
-functions of (history, reply).
+Prompts and completions arrive in conversational form (lists of messages). Every component is a column of the one
+scorer registry (:mod:`empathic_rlhf.scorers`), called on the prompt exactly as π saw it, so a component scores
+(context, reply) as the same name does in evaluation, the battery and the simulated annotators.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..records import history_texts
+# Components trained by a stage of the run: component name -> the stage whose ``model/`` folder holds it.
+RUN_MODELS = {"reward_model": "reward", "dyme": "dyme"}
 
 
 def reply_text(completion) -> str:
@@ -22,30 +22,25 @@ def named(name: str, fn: Callable) -> Callable:
     return fn
 
 
+def as_trl_reward(name: str, column: Callable) -> Callable:
+    """A registry column ``(prompts, replies) -> scores`` as a TRL reward function called ``name``."""
+    def score(prompts, completions, **kwargs):
+        return [float(v) for v in column([list(p) for p in prompts], [reply_text(c) for c in completions])]
+    return named(name, score)
+
+
+def component_reward(name: str, *, model_dir: str | None = None, static_reward=None) -> Callable:
+    """The component ``name`` of ``rl.rewards``: ``model_dir`` for a trained one (RUN_MODELS), ``static_reward``
+    (a StaticRewardConfig) for ``static``."""
+    from ..scorers import column_scorer
+
+    spec = f"{name}:{model_dir}" if model_dir else name
+    return as_trl_reward(name, column_scorer(spec, static_reward=static_reward))
+
+
 def reward_model_reward(reward_model) -> Callable:
-    def score(prompts, completions, **kwargs):
-        return reward_model.score(list(prompts), [reply_text(c) for c in completions])
-    return named("reward_model", score)
-
-
-def static_reward_fn(config=None) -> Callable:
-    from ..metrics.static_reward import StaticReward
-
-    scorer = StaticReward(config)
-
-    def score(prompts, completions, **kwargs):
-        return scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions]).tolist()
-    return named("static", score)
-
-
-def dyme_reward_fn(model_dir: str) -> Callable:
-    from ..dyme.score import load_dyme_reward
-
-    scorer = load_dyme_reward(model_dir)
-
-    def score(prompts, completions, **kwargs):
-        return list(scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions]))
-    return named("dyme", score)
+    """A reward model already loaded (``RewardModel``), as the ``reward_model`` component."""
+    return as_trl_reward("reward_model", lambda prompts, replies: reward_model.score(prompts, replies))
 
 
 def missing_eos_penalty_fn(eos_token_id: int, penalty: float) -> Callable:
@@ -53,15 +48,3 @@ def missing_eos_penalty_fn(eos_token_id: int, penalty: float) -> Callable:
     def score(prompts, completions, completion_ids, **kwargs):
         return [0.0 if eos_token_id in ids else -penalty for ids in completion_ids]
     return named("missing_eos", score)
-
-
-def empathy_reward_fn() -> Callable:
-    """The EPITOME empathy scorer: the expected communication level (0..2) of each reply given its history."""
-    from ..empathy import load_empathy_scorer  # lazily: it loads its own models
-
-    scorer = load_empathy_scorer()
-
-    def score(prompts, completions, **kwargs):
-        scores = scorer([history_texts(p) for p in prompts], [reply_text(c) for c in completions])
-        return [float(v) for v in scores["empathy"]]
-    return named("empathy", score)

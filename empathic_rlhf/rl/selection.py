@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..distributed import is_main_process
 from ..io import atomic_path
-from .heldout import evaluate_heldout, is_better, paired_difference
+from .heldout import evaluate_heldout, is_better, paired_difference, stock_rose
 from .state import SELECTION_FILE, write_state
 
 
@@ -60,7 +60,8 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
             entry = {"step": step, "heldout_reward": result.reward, "heldout_reward_se": result.reward_se,
                      "heldout_kl": result.kl, "heldout_kl_se": result.kl_se, "n_prompts": len(selection_prompts),
                      "samples_per_prompt": config.eval_samples, "seed": seed, "beta": controller.value,
-                     "per_prompt": result.per_prompt}
+                     "per_prompt": result.per_prompt, "monitors": result.monitors,
+                     "stock_per_prompt": result.stock_per_prompt}
             append(samples_path, [{"step": step, "context": p[-1]["content"], "reply": r}
                                   for p, r in list(zip(selection_prompts, result.replies))[:4]])
             best = state["best"]
@@ -68,8 +69,9 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
                 entry["diff_vs_kept"], entry["diff_vs_kept_se"] = paired_difference(result.per_prompt,
                                                                                    best["per_prompt"])
             within_budget = result.kl <= config.kl_budget
-            entry["kept"] = within_budget and (best is None or is_better(result.per_prompt, best["per_prompt"],
-                                                                         config.selection_z))
+            entry["stock_rose"] = stock_rose(result, best, config.selection_z)
+            entry["kept"] = within_budget and not entry["stock_rose"] and (
+                best is None or is_better(result.per_prompt, best["per_prompt"], config.selection_z))
             if entry["kept"]:
                 state["best"] = entry
                 with atomic_path(out_dir / "model") as tmp:
@@ -81,6 +83,8 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
                     if "diff_vs_kept" in entry else "")
             print(f"[rl] step {step}: held-out reward {result.reward:.3f} ± {result.reward_se:.3f} (SE, "
                   f"{len(selection_prompts)} prompts x {config.eval_samples}){diff}, KL {result.kl:.2f}, beta "
-                  f"{controller.value:.4f}{' (kept)' if entry['kept'] else ''}")
+                  f"{controller.value:.4f}, stock {result.monitors['stock']:.2f}, questions "
+                  f"{result.monitors['question']:.2f}{' (stock share rose: not kept)' if entry['stock_rose'] else ''}"
+                  f"{' (kept)' if entry['kept'] else ''}")
 
     return RlRunCallback(), state

@@ -72,27 +72,22 @@ def rl_prompts(config, run) -> tuple[list[list[dict]], list[list[dict]], list[li
 
 
 def reward_functions(config, run, eos_token_id: int) -> tuple[list, list[float]]:
-    """The weighted components of ``rl.rewards``, plus the missing-end-of-reply penalty."""
-    from . import rewards
+    """The weighted components of ``rl.rewards`` (columns of the scorer registry), plus the missing-end-of-reply
+    penalty."""
+    from .rewards import RUN_MODELS, component_reward, missing_eos_penalty_fn
 
     fns, weights = [], []
     for name, weight in config.rl.rewards.items():
-        if name == "reward_model":
-            from ..reward.model import RewardModel
-
-            folder = run.stage_dir("reward") / "model"
-            if not (folder / "config.json").is_file():
-                raise EmpathicError(f"{folder}: no reward model; run `empathic reward train` first")
-            fns.append(rewards.reward_model_reward(RewardModel.load(folder)))
-        elif name == "static":
-            fns.append(rewards.static_reward_fn(config.static_reward))
-        elif name == "dyme":
-            fns.append(rewards.dyme_reward_fn(str(run.stage_dir("dyme") / "model")))
-        elif name == "empathy":
-            fns.append(rewards.empathy_reward_fn())
+        model_dir = None
+        if name in RUN_MODELS:
+            folder = run.stage_dir(RUN_MODELS[name]) / "model"
+            if not folder.is_dir() or not any(folder.iterdir()):
+                raise EmpathicError(f"{folder}: no {name} model; run `empathic {RUN_MODELS[name]}` first")
+            model_dir = str(folder)
+        fns.append(component_reward(name, model_dir=model_dir, static_reward=config.static_reward))
         weights.append(weight)
     if config.rl.missing_eos_penalty:
-        fns.append(rewards.missing_eos_penalty_fn(eos_token_id, config.rl.missing_eos_penalty))
+        fns.append(missing_eos_penalty_fn(eos_token_id, config.rl.missing_eos_penalty))
         weights.append(1.0)
     return fns, weights
 

@@ -112,7 +112,8 @@ def report_on_heldout(config: RlConfig, kept, reference, tokenizer, prompts, rew
     return {"n_prompts": len(prompts), "samples_per_prompt": config.eval_samples, "seed": seed,
             "kept_reward": kept_result.reward, "kept_reward_se": kept_result.reward_se,
             "pi_reward": pi_result.reward, "pi_reward_se": pi_result.reward_se,
-            "diff_vs_pi": diff, "diff_vs_pi_se": se, "kept_kl": kept_result.kl, "kept_kl_se": kept_result.kl_se}
+            "diff_vs_pi": diff, "diff_vs_pi_se": se, "kept_kl": kept_result.kl, "kept_kl_se": kept_result.kl_se,
+            "kept_monitors": kept_result.monitors, "pi_monitors": pi_result.monitors}
 
 
 def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldout_prompts: list[list[dict]],

@@ -74,7 +74,7 @@ def dyme_dir(tmp_path_factory):
 def rl_run(dyme_dir, tmp_path_factory):
     from empathic_rlhf.models.embedded import build_tiny_gpt2
     from empathic_rlhf.rl.config import RlConfig
-    from empathic_rlhf.rl.rewards import dyme_reward_fn
+    from empathic_rlhf.rl.rewards import component_reward
     from empathic_rlhf.rl.trainer import train_rl
 
     policy_dir = build_tiny_gpt2(tmp_path_factory.mktemp("tiny-local-bpe"), None)
@@ -83,7 +83,7 @@ def rl_run(dyme_dir, tmp_path_factory):
                       learning_rate=1e-2, max_steps=64, eval_steps=32, eval_prompts=6, kl_budget=1e9,
                       mask_truncated_completions=False)
     prompts = [[{"role": "user", "content": t}] for t in LONG_TURNS] * 8
-    summary = train_rl(config, str(policy_dir), prompts, prompts[:6], [dyme_reward_fn(str(dyme_dir))], [1.0],
+    summary = train_rl(config, str(policy_dir), prompts, prompts[:6], [component_reward("dyme", model_dir=str(dyme_dir))], [1.0],
                        out, seed=0)
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     return summary, [r for r in log if "reward" in r], out, policy_dir

@@ -7,24 +7,23 @@ import numpy as np
 import pytest
 
 from empathic_rlhf.rl.config import RlConfig
-from empathic_rlhf.rl.rewards import empathy_reward_fn
+from empathic_rlhf.rl.rewards import component_reward
 
 
 def test_empathy_component_scores_history_and_reply_with_the_epitome_scorer(monkeypatch):
     calls = []
 
-    def load_empathy_scorer():
+    def shared_scorer():
         def scorer(histories, replies):
             calls.append((histories, replies))
             # a real function of the reply: 2 for a question, 1 for "sorry", else 0
-            return {"empathy": np.array([2.0 if "?" in r else 1.0 if "sorry" in r else 0.0 for r in replies],
-                                        dtype=np.float64)}
+            empathy = np.array([2.0 if "?" in r else 1.0 if "sorry" in r else 0.0 for r in replies])
+            return {key: empathy for key in ("empathy", "er", "ip", "ex", "emotion_fit")}
         return scorer
 
-    # the scorer module is written by another engineer; the component imports it lazily by this contract
-    monkeypatch.setitem(sys.modules, "empathic_rlhf.empathy",
-                        types.SimpleNamespace(load_empathy_scorer=load_empathy_scorer))
-    fn = empathy_reward_fn()
+    # the registry loads the EPITOME scorer lazily, once per process, by this contract
+    monkeypatch.setitem(sys.modules, "empathic_rlhf.empathy.scorer", types.SimpleNamespace(shared_scorer=shared_scorer))
+    fn = component_reward("empathy")
     assert fn.__name__ == "empathy"  # TRL logs rewards/empathy/mean
     prompts = [[{"role": "system", "content": "emotion: sad"}, {"role": "user", "content": "My dog died."}],
                [{"role": "user", "content": "I lost it."}, {"role": "assistant", "content": "Oh no."},

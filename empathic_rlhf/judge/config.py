@@ -1,0 +1,30 @@
+"""Config of ``empathic judge build``: the data, the hard negatives and the training of the context-fit model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class JudgeBuildConfig:
+    """Everything the judge build reads; set in YAML under ``judge:`` or with ``--judge.key=value``."""
+
+    data_dir: str | None = field(default=None, metadata={
+        "help": "EmpatheticDialogues folder (conversation JSONL or release CSVs). Default: $EMPATHIC_DATA_DIR, else "
+                "shared/data/empatheticdialogues/reconstructed beside the repository. Never downloaded."})
+    history_turns: int = field(default=3, metadata={
+        "help": "Previous utterances the judge reads before a reply (the evaluation set's 3)."})
+    train_contexts: int = field(default=8000, metadata={
+        "help": "ED train listener turns used (a seeded random sample), each with its gold reply and one hard "
+                "negative (a random kind of battery/probes.TRAINING_WEIGHTS, TRAINING phrases)."})
+    negatives_per_context: int = field(default=1, metadata={
+        "help": "Hard negatives per training context (each a separate pair)."})
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate of the cross-encoder."})
+    batch_size: int = field(default=16, metadata={"help": "Pairs per optimizer step."})
+    max_length: int = field(default=160, metadata={
+        "help": "Pairs whose [CLS] context [SEP] reply [SEP] is longer (in word pieces) are left out (counted)."})
+    eval_contexts: int = field(default=300, metadata={
+        "help": "Contexts of the battery run on ED valid (to choose the combination) and on ED test (reported)."})
+    max_conversations: int | None = field(default=None, metadata={
+        "help": "Use only the first N conversations of each split (smoke tests); None = all."})
+    seed: int = field(default=0, metadata={"help": "Seed of the negatives, the training order and the intervals."})
