@@ -45,7 +45,7 @@ def column_groups(run_dir: Path | None, empathy: str = "auto", judge: str = "aut
     elif empathy == "auto":
         print("[evaluate] empathy yardsticks not built: run `empathic empathy build` (or set "
               "--evaluate.empathy=build) to add the ER/IP/EX and emotion-fit columns", file=sys.stderr)
-    if judge == "auto" and judge_ready() and (empathy != "skip"):
+    if judge == "auto" and judge_ready():  # (the judge reads the yardsticks too: they exist where it was built)
         groups["judge"] = load_scorer("judge")
     elif judge == "auto":
         print("[evaluate] the empathy judge is not built: run `empathic judge build` to add the judged_empathy "
