@@ -77,10 +77,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="battery")
     args = parser.parse_args(argv)
 
-    from empathic_rlhf.battery.run import contexts_from_conversations, format_table, run_battery
+    from empathic_rlhf.battery.run import contexts_from_conversations, format_table, predicted_emotions, run_battery
     from empathic_rlhf.data.sources import resolve
     from empathic_rlhf.empathy.build import default_ed_dir
-    from empathic_rlhf.empathy.scorer import shared_scorer
     from empathic_rlhf.runtime import configure_cpu_runtime
     from empathic_rlhf.scorers import column_scorer, load_scorer
 
@@ -98,7 +97,7 @@ def main(argv=None) -> None:
                                                                           args.combined_weight)
     if args.dyme:
         scorers["dyme"] = column_scorer(f"dyme:{args.dyme}")
-    predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    predicted = predicted_emotions(contexts)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     battery = run_battery(contexts, scorers, seed=args.seed, predicted_emotions=predicted, log=log)
     agreement = epitome_agreement(scorers, args.seed)

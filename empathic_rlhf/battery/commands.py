@@ -12,17 +12,13 @@ def _battery(args, overrides) -> int:
     configure_cpu_runtime()
     from ..data.sources import resolve
     from ..scorers import load_scorer
-    from .run import contexts_from_conversations, format_table, run_battery
+    from .run import contexts_from_conversations, format_table, predicted_emotions, run_battery
 
     source = resolve(args.data_dir)
     contexts = contexts_from_conversations(source.read(args.split), history_turns=args.history_turns,
                                            limit=args.n)
     scorers = {spec: load_scorer(spec) for spec in args.scorers}
-    predicted = None
-    if any(spec in ("empathy", "judge") for spec in args.scorers):
-        from ..empathy.scorer import shared_scorer
-
-        predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    predicted = predicted_emotions(contexts) if any(spec in ("empathy", "judge") for spec in args.scorers) else None
     result = run_battery(contexts, scorers, seed=args.seed, predicted_emotions=predicted,
                          log=lambda line: print(line, file=sys.stderr))
     print(format_table(result))

@@ -48,6 +48,16 @@ def contexts_from_samples(samples: Iterable) -> list[Context]:
                     tuple(as_dicts(s.prompt))) for s in samples]
 
 
+def predicted_emotions(contexts: list[Context], scorer=None) -> list[str]:
+    """The emotion the empathy yardsticks read from each context's history (``scorer``: an EmpathyScorer; default
+    the process's shared one): what the emotion-template probe names back, as a deployed model would guess it."""
+    if scorer is None:
+        from ..empathy.scorer import shared_scorer
+
+        scorer = shared_scorer()
+    return [emotion for emotion, _ in scorer.predict_emotion([list(c.history) for c in contexts])]
+
+
 def battery_rows(contexts: list[Context], *, phrases: Phrases = BATTERY, seed: int = 0,
                  predicted_emotions: list[str] | None = None, pool: GoldPool | None = None) -> list[list]:
     """Per context, its probes (a list of :class:`~.probes.Probe`). ``pool`` defaults to the contexts' own

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..battery.run import contexts_from_samples, format_table, run_battery
+from ..battery.run import contexts_from_samples, format_table, predicted_emotions, run_battery
 from ..io import write_json, write_jsonl
 from ..metrics.hacking import monitor_flags
 from ..records import Sample, as_dicts
@@ -125,11 +125,7 @@ def scorer_battery(groups: dict[str, ColumnGroup], samples: list[Sample], seed: 
     """The robustness battery of every score column on these contexts (templates name the predicted emotion when
     the empathy yardsticks are loaded)."""
     contexts = contexts_from_samples(samples)
-    predicted = None
-    if "empathy" in groups:
-        from ..empathy.scorer import shared_scorer
-
-        predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    predicted = predicted_emotions(contexts) if "empathy" in groups else None
     return run_battery(contexts, groups, seed=seed, predicted_emotions=predicted,
                        log=lambda line: print(f"[evaluate] {line}", file=sys.stderr))
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..battery.phrases import BATTERY
 from ..battery.probes import KINDS
-from ..battery.run import battery_rows, contexts_from_conversations, flatten, tabulate
+from ..battery.run import battery_rows, contexts_from_conversations, flatten, predicted_emotions, tabulate
 from ..io import atomic_path
 from ..records import history_texts
 from .config import JudgeBuildConfig
@@ -65,7 +65,7 @@ def evaluate(judge: Judge, contexts, rules: dict[str, dict | None], epitome_spli
     """Battery (BATTERY phrases, predicted emotions) and EPITOME Spearman of each named rule."""
     from ..reward.probe import spearman_ci
 
-    predicted = [e for e, _ in judge.empathy.predict_emotion([list(c.history) for c in contexts])]
+    predicted = predicted_emotions(contexts, judge.empathy)
     probes = battery_rows(contexts, phrases=BATTERY, seed=seed, predicted_emotions=predicted)
     prompts, replies = flatten(contexts, probes)
     on_battery = Measured(judge, [history_texts(p) for p in prompts], replies)

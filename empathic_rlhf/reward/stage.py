@@ -189,7 +189,7 @@ def training_negatives(config, run) -> list:
 def add_battery(config, run, metrics: dict) -> dict:
     """The robustness battery of the trained reward model on the first ``reward.battery`` prepared test contexts,
     added to metrics.json and printed."""
-    from ..battery.run import contexts_from_samples, format_table, run_battery
+    from ..battery.run import contexts_from_samples, format_table, predicted_emotions, run_battery
     from ..empathy import yardsticks_ready
     from ..io import write_json
     from ..sample.tasks import check_samples_exist, read_samples
@@ -197,11 +197,7 @@ def add_battery(config, run, metrics: dict) -> dict:
 
     samples = read_samples(check_samples_exist(run.stage_dir("prepare") / "test.jsonl"), config.reward.battery)
     contexts = contexts_from_samples(samples)
-    predicted = None
-    if yardsticks_ready():
-        from ..empathy.scorer import shared_scorer
-
-        predicted = [e for e, _ in shared_scorer().predict_emotion([list(c.history) for c in contexts])]
+    predicted = predicted_emotions(contexts) if yardsticks_ready() else None
     scorer = load_scorer(f"reward_model:{run.stage_dir('reward') / 'model'}")
     metrics = {**metrics, "battery": run_battery(contexts, {"reward_model": scorer}, seed=config.seed,
                                                  predicted_emotions=predicted)}
