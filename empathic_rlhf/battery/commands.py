@@ -14,7 +14,10 @@ def _battery(args, overrides) -> int:
     from ..scorers import load_scorer
     from .run import contexts_from_conversations, format_table, predicted_emotions, run_battery
 
-    source = resolve(args.data_dir)
+    from ..empathy.build import default_ed_dir
+
+    local = default_ed_dir()  # the data the yardsticks and the judge were built from, when it is here
+    source = resolve(args.data_dir or (str(local) if local.is_dir() else None))
     contexts = contexts_from_conversations(source.read(args.split), history_turns=args.history_turns,
                                            limit=args.n)
     scorers = {spec: load_scorer(spec) for spec in args.scorers}
@@ -39,7 +42,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--scorers", nargs="+", default=["judge", "empathy", "static"],
                    help="Registry scorers (empathic_rlhf.scorers): judge, empathy, static, length, "
                         "reward_model:<dir>, dyme:<dir>; each column is tabulated (default: judge empathy static).")
-    p.add_argument("--data-dir", help="EmpatheticDialogues folder (default: $EMPATHIC_DATA_DIR).")
+    p.add_argument("--data-dir", help="EmpatheticDialogues folder (default: $EMPATHIC_DATA_DIR, else "
+                                      "shared/data/empatheticdialogues/reconstructed beside the repository).")
     p.add_argument("--split", default="test", help="ED split of the contexts (default test: nothing trains on it).")
     p.add_argument("--n", type=int, default=300, help="Contexts: the first N listener turns (default 300).")
     p.add_argument("--history-turns", type=int, default=3, help="Previous utterances per context (default 3).")
