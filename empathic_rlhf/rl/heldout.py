@@ -17,6 +17,7 @@ questions, mean length and distinct-2.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ..metrics.hacking import monitor_flags, monitor_summary
@@ -34,6 +35,7 @@ class HeldoutResult:
     replies: list[str] = field(default_factory=list)  # the first reply to each prompt
     monitors: dict = field(default_factory=dict)      # metrics/hacking.monitor_summary of all replies
     stock_per_prompt: list[float] = field(default_factory=list)  # share of each prompt's replies that are stock
+    seconds: dict = field(default_factory=dict)  # wall time of the check: sampling + KL, reward scoring
 
 
 def paired_difference(candidate: list[float], baseline: list[float]) -> tuple[float, float]:
@@ -57,6 +59,7 @@ class Rollouts:
     sequences: object             # (rows, prompt + completion) token ids, prompts left-padded
     attention_mask: object
     completion_mask: object       # 1 on reply tokens up to and including the end-of-reply token
+    logprobs: object = None       # log p_policy(reply | prompt) per row, from the logits generate computed
 
 
 def sample_rollouts(policy, tokenizer, prompts: list[list[dict]], max_new_tokens: int, seed: int,
@@ -77,16 +80,32 @@ def sample_rollouts(policy, tokenizer, prompts: list[list[dict]], max_new_tokens
     with torch.no_grad():
         out = policy.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
                               max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
+                              eos_token_id=tokenizer.eos_token_id, return_dict_in_generate=True, output_logits=True)
     policy.train(was_training)
-    completion = out[:, batch["input_ids"].shape[1]:]
+    completion = out.sequences[:, batch["input_ids"].shape[1]:]
     # Completion tokens up to and including the first end-of-reply token.
     is_eos = completion == tokenizer.eos_token_id
     in_reply = ~((is_eos.cumsum(-1) - is_eos.long()) > 0)
     replies = [tokenizer.decode(row[m], skip_special_tokens=True).strip() for row, m in zip(completion, in_reply)]
     ids = [row[m].tolist() for row, m in zip(completion, in_reply)]
-    return Rollouts(replies, ids, out, torch.cat([batch["attention_mask"], in_reply.long()], dim=1),
-                    torch.cat([torch.zeros_like(batch["input_ids"]), in_reply.long()], dim=1))
+    return Rollouts(replies, ids, out.sequences, torch.cat([batch["attention_mask"], in_reply.long()], dim=1),
+                    torch.cat([torch.zeros_like(batch["input_ids"]), in_reply.long()], dim=1),
+                    generated_logprobs(out.logits, completion, in_reply))
+
+
+def generated_logprobs(step_logits, completion, in_reply):
+    """log p(reply) per row from the raw logits ``generate`` returned while sampling (``output_logits``: before
+    any processing; sampling used temperature 1 and no filtering, so they are the policy's own distribution).
+    This replaces a second forward pass of the policy over prompt + reply -- the held-out checks' costliest
+    part on a CPU (benchmarks/rl_profile.py) -- and agrees with it to float rounding (tests/rl/test_heldout.py)."""
+    import torch
+
+    total = torch.zeros(completion.shape[0])
+    for step, logits in enumerate(step_logits):  # one (rows, vocab) tensor per generated token
+        token = completion[:, step, None].to(logits.device)
+        chosen = logits.float().gather(-1, token).squeeze(-1) - torch.logsumexp(logits.float(), dim=-1)
+        total += (chosen.cpu() * in_reply[:, step].cpu())
+    return total
 
 
 def score_rollouts(reward_fns, weights, prompts: list[list[dict]], rollouts: Rollouts, samples: int) -> list[float]:
@@ -110,17 +129,23 @@ def evaluate_heldout(policy, ref_model, tokenizer, prompts: list[list[dict]], re
     """Score ``samples`` replies per prompt with the weighted reward; per-prompt means, their mean and SE."""
     was_training = policy.training
     policy.eval()  # no dropout in the log-probabilities either
+    started = time.perf_counter()
     rollouts = sample_rollouts(policy, tokenizer, prompts, max_new_tokens, seed, samples)
-    args = (rollouts.sequences, rollouts.attention_mask, rollouts.completion_mask)
-    kls = (sequence_logprobs(policy, *args) - sequence_logprobs(ref_model, *args)).tolist()
+    if ref_model is policy:  # π against itself (the report's baseline): KL is 0, no forward pass needed
+        kls = [0.0] * len(rollouts.replies)
+    else:
+        args = (rollouts.sequences, rollouts.attention_mask, rollouts.completion_mask)
+        kls = (rollouts.logprobs - sequence_logprobs(ref_model, *args).cpu()).tolist()
     policy.train(was_training)
+    sampled = time.perf_counter()
     per_prompt = per_prompt_means(score_rollouts(reward_fns, weights, prompts, rollouts, samples), samples)
     reward, reward_se = mean_and_se(per_prompt)
     kl, kl_se = mean_and_se(per_prompt_means(kls, samples))
     owners = [i // samples for i in range(len(rollouts.replies))]
     stock = monitor_flags(rollouts.replies, owners)["stock"].tolist()
     return HeldoutResult(reward, reward_se, kl, kl_se, per_prompt, rollouts.replies[::samples],
-                         monitor_summary(rollouts.replies, owners), per_prompt_means(stock, samples))
+                         monitor_summary(rollouts.replies, owners), per_prompt_means(stock, samples),
+                         {"sample_and_kl": sampled - started, "score": time.perf_counter() - sampled})
 
 
 def stock_rose(candidate: HeldoutResult | dict, kept: dict | None, z: float) -> bool:

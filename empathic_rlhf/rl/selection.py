@@ -61,7 +61,7 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
                      "heldout_kl": result.kl, "heldout_kl_se": result.kl_se, "n_prompts": len(selection_prompts),
                      "samples_per_prompt": config.eval_samples, "seed": seed, "beta": controller.value,
                      "per_prompt": result.per_prompt, "monitors": result.monitors,
-                     "stock_per_prompt": result.stock_per_prompt}
+                     "stock_per_prompt": result.stock_per_prompt, "seconds": result.seconds}
             append(samples_path, [{"step": step, "context": p[-1]["content"], "reply": r}
                                   for p, r in list(zip(selection_prompts, result.replies))[:4]])
             best = state["best"]

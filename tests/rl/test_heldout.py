@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from empathic_rlhf.rl.heldout import evaluate_heldout, is_better, mean_and_se, paired_difference, sequence_logprobs
+from empathic_rlhf.rl.heldout import (evaluate_heldout, is_better, mean_and_se, paired_difference, sample_rollouts,
+                                      sequence_logprobs)
 from empathic_rlhf.rl.rewards import named, reply_text
 
 PROMPTS = [[{"role": "user", "content": "My dog died last week."}], [{"role": "user", "content": "I got the job!"}],
@@ -57,6 +58,27 @@ def test_logprobs_in_row_chunks_equal_one_pass(policy):
     chunked = sequence_logprobs(model, ids, attention, completion, rows=3)
     assert chunked.shape == (7,)
     assert chunked.tolist() == pytest.approx(one_pass.tolist(), abs=1e-4)
+
+
+def test_policy_logprobs_from_generation_equal_a_second_forward_pass(policy):
+    # the held-out KL takes the policy's side from the logits generate computed while sampling (no second pass)
+    model, tokenizer = policy
+    rollouts = sample_rollouts(model, tokenizer, PROMPTS, max_new_tokens=8, seed=5, samples=3)
+    again = sequence_logprobs(model, rollouts.sequences, rollouts.attention_mask, rollouts.completion_mask)
+    assert rollouts.logprobs.shape == (9,)
+    assert rollouts.logprobs.tolist() == pytest.approx(again.tolist(), abs=1e-3)
+    assert min(rollouts.logprobs.tolist()) < -1.0  # real sums over several tokens, not zeros
+
+
+def test_kl_of_a_model_against_a_copy_of_itself_is_zero_to_rounding(policy, tiny_gpt2_dir):
+    from empathic_rlhf.models.loading import load_model_and_tokenizer
+
+    model, tokenizer = policy
+    copy = load_model_and_tokenizer(str(tiny_gpt2_dir))[0].eval()
+    fns = [named("length", reply_length)]
+    result = evaluate_heldout(model, copy, tokenizer, PROMPTS, fns, [1.0], max_new_tokens=6, seed=3, samples=4)
+    assert abs(result.kl) < 1e-3
+    assert set(result.seconds) == {"sample_and_kl", "score"}
 
 
 def reply_length(prompts, completions, **kwargs):
