@@ -31,7 +31,9 @@ def run(context: Context) -> dict:
     metrics = train_dpo(config.dpo, str(run.stage_dir("sft") / "model"), pairs["train"], pairs["heldout"],
                         run.stage_dir("dpo"), seed=config.seed)
     if is_main_process():
-        print(f"[dpo] held-out margin {metrics['heldout_before']['margin']} -> {metrics['heldout_after']['margin']}")
+        before, after = metrics["heldout_before"]["margin"], metrics["heldout_after"]["margin"]
+        if after is not None:  # None: no held-out pairs
+            print(f"[dpo] held-out margin {before:.4f} -> {after:.4f}")
     return {"outputs": ["dpo/model", "dpo/metrics.json"],
             "summary": {"pairs": metrics["pairs"], "heldout_margin_after": metrics["heldout_after"]["margin"],
                         "heldout_accuracy_after": metrics["heldout_after"]["accuracy"]}}

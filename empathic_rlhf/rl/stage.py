@@ -138,9 +138,14 @@ def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
 
 def _print_summary(summary: dict, kept: dict, reported: dict) -> None:
     print(f"[rl] {summary['kl_control']['description']}; final beta {summary['final_beta']:.4g}")
-    print(f"[rl] kept step {kept.get('step')}: selection reward {kept.get('heldout_reward')}, KL "
-          f"{kept.get('heldout_kl')}; report set vs π {reported.get('diff_vs_pi')} ± {reported.get('diff_vs_pi_se')}"
-          f" (SE, {reported.get('n_prompts')} prompts x {reported.get('samples_per_prompt')})")
+    print(f"[rl] kept step {kept.get('step')}: selection reward {_rounded(kept.get('heldout_reward'))}, KL "
+          f"{_rounded(kept.get('heldout_kl'))}; report set vs π {_rounded(reported.get('diff_vs_pi'))} ± "
+          f"{_rounded(reported.get('diff_vs_pi_se'))} (SE, {reported.get('n_prompts')} prompts x "
+          f"{reported.get('samples_per_prompt')})")
+
+
+def _rounded(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 STAGE = Stage("rl", ("model", "prepare", "rl", "static_reward"), inputs, run, needs=needs, trains=True,
