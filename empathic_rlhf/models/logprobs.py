@@ -31,14 +31,28 @@ def sequence_logprobs(model, input_ids, attention_mask, completion_mask, rows: i
     position_ids = position_ids_for(attention_mask)
     for start in range(0, input_ids.shape[0], rows):
         part = slice(start, start + rows)
+        ids, marked = input_ids[part], completion_mask[part].to(input_ids.device)
+        # logits only from the position before the chunk's first reply token on: the vocabulary projection and
+        # softmax over prompt positions are wasted work (a quarter of a forward pass of a 135M model on a CPU)
+        first = int(marked.any(0).long().argmax()) if bool(marked.any()) else ids.shape[1] - 1
+        keep = ids.shape[1] - max(first - 1, 0)
         with torch.no_grad():
-            logits = model(input_ids=input_ids[part], attention_mask=attention_mask[part],
-                           position_ids=position_ids[part]).logits[:, :-1].float()
-            # token t is predicted from position t - 1
-            chosen = logits.gather(-1, input_ids[part, 1:, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-        sums.append((chosen * completion_mask[part, 1:].to(chosen.device)).sum(-1))
+            logits = _forward_logits(model, ids, attention_mask[part], position_ids[part], keep)[:, :-1].float()
+            targets = ids[:, ids.shape[1] - keep + 1:]  # token t is predicted from position t - 1
+            chosen = logits.gather(-1, targets[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+        sums.append((chosen * marked[:, ids.shape[1] - keep + 1:].to(chosen.device)).sum(-1))
         del logits
     return torch.cat(sums)
+
+
+def _forward_logits(model, input_ids, attention_mask, position_ids, keep: int):
+    """The logits of the last ``keep`` positions (``logits_to_keep``, which transformers' causal LMs accept); all
+    positions, cut here, for a model whose forward does not take it."""
+    try:
+        return model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                     logits_to_keep=keep).logits
+    except TypeError:
+        return model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids).logits[:, -keep:]
 
 
 def reply_token_ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
