@@ -1,4 +1,4 @@
-"""Where RL's time goes, and what one held-out check costs with and without the policy's second forward pass.
+"""Where RL's time goes; one held-out check timed before and after its sampling moved to the toolkit's decoder.
 
     python benchmarks/rl_profile.py --run runs/results [--measure] [--prompts 32] [--samples 4] [--out rl_profile]
 
@@ -7,9 +7,9 @@
    (rollouts through TRL's ``generate`` + reward + policy update), held-out checks, and the rest (loading, reward
    normalisation, the report set against π, saving); episodes/s.
 2. ``--measure``: on the run's π and the RL stage's reward, one held-out check of ``--prompts`` x ``--samples``
-   replies timed by phase: sampling (``generate``, which also returns the logits), the policy's second forward
-   pass over prompt + reply (what every check did before its log-probabilities came from ``generate``), the
-   reference's forward pass, reward scoring. Before = all four; after = without the second pass.
+   replies timed by phase. Before: sampling with ``model.generate``, then the policy's and the reference's forward
+   passes over prompt + reply for the KL, then reward scoring. After: the toolkit's decoding loop, which returns
+   the policy's log-probabilities as it samples, then the reference's pass and reward scoring.
 
 Writes ``benchmarks/results/<out>.json`` and ``<out>.md``. Numbers are this machine's, under whatever else ran.
 """
@@ -55,16 +55,33 @@ def stage_split(run: Path) -> dict:
             "replies_per_check": config.eval_prompts * config.eval_samples}
 
 
+def old_sampling(policy, tokenizer, prompts, max_new_tokens: int, seed: int, samples: int) -> float:
+    """Seconds the checks' sampling took before: ``model.generate`` on every (prompt, sample) row."""
+    import torch
+
+    texts = [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
+    tokenizer.padding_side = "left"
+    batch = tokenizer([t for t in texts for _ in range(samples)], return_tensors="pt", padding=True,
+                      add_special_tokens=False)
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    with torch.no_grad():
+        policy.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=max_new_tokens,
+                        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    return time.perf_counter() - start
+
+
 def measure_check(run: Path, n_prompts: int, samples: int, seed: int) -> dict:
-    """One held-out check on π, phase by phase (the RL stage's own functions)."""
+    """One held-out check on π, phase by phase: the old path (generate, then the policy's and the reference's
+    forward passes) and the new one (the toolkit's decoder with log-probabilities, then the reference's pass)."""
     import torch
 
     from empathic_rlhf.models.loading import load_model_and_tokenizer
+    from empathic_rlhf.models.logprobs import sequence_logprobs
     from empathic_rlhf.rl.heldout import sample_rollouts, score_rollouts
     from empathic_rlhf.rl.stage import reward_functions, rl_prompts
     from empathic_rlhf.run_config import load_run_config
     from empathic_rlhf.rundir import RunDir
-    from empathic_rlhf.models.logprobs import sequence_logprobs
 
     config = load_run_config(config_file=str(run / "config.yaml"))
     rundir = RunDir(run)
@@ -74,26 +91,27 @@ def measure_check(run: Path, n_prompts: int, samples: int, seed: int) -> dict:
     reference, _ = load_model_and_tokenizer(str(run / "sft" / "model"))
     policy.eval(), reference.eval()
     fns, weights = reward_functions(config, rundir, tokenizer.eos_token_id)
-    times = {}
+    length = config.rl.max_completion_length
+    times = {"generate (transformers), before": old_sampling(policy, tokenizer, prompts, length, seed, samples)}
     start = time.perf_counter()
-    rollouts = sample_rollouts(policy, tokenizer, prompts, config.rl.max_completion_length, seed, samples)
-    times["sample (generate + logits)"] = time.perf_counter() - start
+    rollouts = sample_rollouts(policy, tokenizer, prompts, length, seed, samples)
+    times["decoder with log-probabilities, after"] = time.perf_counter() - start
     args = (rollouts.sequences, rollouts.attention_mask, rollouts.completion_mask)
     start = time.perf_counter()
     second = sequence_logprobs(policy, *args)
-    times["policy forward pass (removed)"] = time.perf_counter() - start
+    times["policy forward pass, before"] = time.perf_counter() - start
     start = time.perf_counter()
     sequence_logprobs(reference, *args)
     times["reference forward pass"] = time.perf_counter() - start
     start = time.perf_counter()
     score_rollouts(fns, weights, prompts, rollouts, samples)
     times["reward scoring"] = time.perf_counter() - start
-    gap = (rollouts.logprobs - second).abs().max().item()
-    before = sum(times.values())
-    after = before - times["policy forward pass (removed)"]
+    shared = times["reference forward pass"] + times["reward scoring"]
+    before = times["generate (transformers), before"] + times["policy forward pass, before"] + shared
+    after = times["decoder with log-probabilities, after"] + shared
     return {"prompts": len(prompts), "samples": samples, "replies": len(rollouts.replies),
             "threads": torch.get_num_threads(), "seconds": times, "before": before, "after": after,
-            "speedup": before / after, "max_logprob_gap": gap}
+            "speedup": before / after, "max_logprob_gap": (rollouts.logprobs - second).abs().max().item()}
 
 
 def markdown(split: dict | None, check: dict | None, run: Path) -> str:
@@ -117,9 +135,9 @@ def markdown(split: dict | None, check: dict | None, run: Path) -> str:
         lines += [f"One held-out check on π: {check['prompts']} prompts x {check['samples']} replies, "
                   f"{check['threads']} torch threads.", "", "| phase | seconds |", "|---|---:|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in check["seconds"].items()]
-        lines += ["", f"Before (with the second pass): {check['before']:.1f} s; after: {check['after']:.1f} s "
-                  f"(**{check['speedup']:.2f}x**). Largest gap between the log-probabilities from `generate` and "
-                  f"from the second pass: {check['max_logprob_gap']:.2e} nats per reply.", ""]
+        lines += ["", f"Before: {check['before']:.1f} s; after: {check['after']:.1f} s "
+                  f"(**{check['speedup']:.2f}x**). Largest gap between the log-probabilities the decoder returned "
+                  f"and a forward pass over the same replies: {check['max_logprob_gap']:.2e} nats per reply.", ""]
     return "\n".join(lines)
 
 
@@ -132,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="rl_profile", help="file name under benchmarks/results/")
     args = parser.parse_args(argv)
-    split = stage_split(args.run) if (args.run / "rl" / "log.jsonl").is_file() else None
+    manifest = args.run / "manifest.json"
+    finished = manifest.is_file() and "rl" in json.loads(manifest.read_text())["stages"]
+    split = stage_split(args.run) if finished else None
     check = measure_check(args.run, args.prompts, args.samples, args.seed) if args.measure else None
     if split is None and check is None:
         print(f"{args.run}/rl: no finished RL stage; pass --measure to time a held-out check", file=sys.stderr)

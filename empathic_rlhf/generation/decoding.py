@@ -41,6 +41,19 @@ def decode(model, input_ids, attention_mask, n: int, params: DecodingParams, sto
 
     Rows are returned context-major: the ``n`` replies of prompt 0, then those of prompt 1, ...
     """
+    return _decode(model, input_ids, attention_mask, n, params, stop_ids, seed, scored=False)[0]
+
+
+def decode_scored(model, input_ids, attention_mask, n: int, params: DecodingParams, stop_ids: list[int],
+                  seed: int) -> tuple[list[list[int]], list[float]]:
+    """:func:`decode`, plus each reply's log-probability under the model itself (the raw logits, before any
+    penalty, temperature or filtering: what a KL to another model needs), from the logits the loop computed anyway.
+    RL's held-out checks sample with it (rl/heldout.py)."""
+    return _decode(model, input_ids, attention_mask, n, params, stop_ids, seed, scored=True)
+
+
+def _decode(model, input_ids, attention_mask, n: int, params: DecodingParams, stop_ids: list[int], seed: int,
+            scored: bool) -> tuple[list[list[int]], list[float]]:
     import torch
     from transformers import DynamicCache
 
@@ -55,11 +68,15 @@ def decode(model, input_ids, attention_mask, n: int, params: DecodingParams, sto
                                                         (logits, attention_mask, positions, input_ids))
     rows = logits.shape[0]
     replies: list[list[int]] = [[] for _ in range(rows)]
+    logprobs = torch.zeros(rows)
     active = torch.arange(rows, device=input_ids.device)  # which reply each batch row belongs to
     seen = input_ids  # tokens the repetition penalty looks at (prompt, padding included as generate does)
     last_position = positions[:, -1:]
     for step in range(params.max_new_tokens):
+        own = logits.log_softmax(dim=-1) if scored else None  # before _next_tokens edits the logits in place
         tokens = _next_tokens(logits, seen, step, params, stop, generator)
+        if scored:
+            logprobs.index_add_(0, active.cpu(), own.gather(1, tokens[:, None]).squeeze(1).cpu())
         for row, token in zip(active.tolist(), tokens.tolist()):
             replies[row].append(token)
         finished = torch.isin(tokens, stop)
@@ -74,7 +91,7 @@ def decode(model, input_ids, attention_mask, n: int, params: DecodingParams, sto
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(active), 1)], dim=1)
         last_position = last_position + 1
         logits = _forward(model, tokens[:, None], attention_mask, last_position, cache)
-    return replies
+    return replies, logprobs.tolist()
 
 
 def _forward(model, input_ids, attention_mask, position_ids, cache):

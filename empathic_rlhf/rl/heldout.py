@@ -59,53 +59,47 @@ class Rollouts:
     sequences: object             # (rows, prompt + completion) token ids, prompts left-padded
     attention_mask: object
     completion_mask: object       # 1 on reply tokens up to and including the end-of-reply token
-    logprobs: object = None       # log p_policy(reply | prompt) per row, from the logits generate computed
+    logprobs: object = None       # log p_policy(reply | prompt) per row, from the logits the sampling computed
 
 
 def sample_rollouts(policy, tokenizer, prompts: list[list[dict]], max_new_tokens: int, seed: int,
                     samples: int) -> Rollouts:
-    """``samples`` replies per prompt, drawn exactly as RL draws them (temperature 1, no top-p/top-k, stop at EOS)."""
+    """``samples`` replies per prompt, drawn exactly as RL draws them (temperature 1, no top-p/top-k, stop at EOS),
+    by the toolkit's decoding loop (generation/decoding.py: each prompt prefilled once for its ``samples`` replies,
+    finished rows dropped), which also returns each reply's log-probability under the policy -- so the KL needs
+    one forward pass (the reference's), not two. ``benchmarks/rl_profile.py`` times both."""
     import torch
+
+    from ..generation.decoding import DecodingParams, decode_scored
 
     texts = [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
-    batch = tokenizer([t for t in texts for _ in range(samples)], return_tensors="pt", padding=True,
-                      add_special_tokens=False)
+    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     tokenizer.padding_side = side
     batch = {k: v.to(policy.device) for k, v in batch.items()}
     was_training = policy.training
     policy.eval()
-    torch.manual_seed(seed)
     with torch.no_grad():
-        out = policy.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                              max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                              eos_token_id=tokenizer.eos_token_id, return_dict_in_generate=True, output_logits=True)
+        ids, logprobs = decode_scored(policy, batch["input_ids"], batch["attention_mask"], samples,
+                                      DecodingParams(max_new_tokens), [tokenizer.eos_token_id], seed)
     policy.train(was_training)
-    completion = out.sequences[:, batch["input_ids"].shape[1]:]
-    # Completion tokens up to and including the first end-of-reply token.
-    is_eos = completion == tokenizer.eos_token_id
-    in_reply = ~((is_eos.cumsum(-1) - is_eos.long()) > 0)
-    replies = [tokenizer.decode(row[m], skip_special_tokens=True).strip() for row, m in zip(completion, in_reply)]
-    ids = [row[m].tolist() for row, m in zip(completion, in_reply)]
-    return Rollouts(replies, ids, out.sequences, torch.cat([batch["attention_mask"], in_reply.long()], dim=1),
-                    torch.cat([torch.zeros_like(batch["input_ids"]), in_reply.long()], dim=1),
-                    generated_logprobs(out.logits, completion, in_reply))
-
-
-def generated_logprobs(step_logits, completion, in_reply):
-    """log p(reply) per row from the raw logits ``generate`` returned while sampling (``output_logits``: before
-    any processing; sampling used temperature 1 and no filtering, so they are the policy's own distribution).
-    This replaces a second forward pass of the policy over prompt + reply -- the held-out checks' costliest
-    part on a CPU (benchmarks/rl_profile.py) -- and agrees with it to float rounding (tests/rl/test_heldout.py)."""
-    import torch
-
-    total = torch.zeros(completion.shape[0])
-    for step, logits in enumerate(step_logits):  # one (rows, vocab) tensor per generated token
-        token = completion[:, step, None].to(logits.device)
-        chosen = logits.float().gather(-1, token).squeeze(-1) - torch.logsumexp(logits.float(), dim=-1)
-        total += (chosen.cpu() * in_reply[:, step].cpu())
-    return total
+    # prompt + reply rows for the reference's forward pass: prompts left-padded, replies right-padded
+    width = max(1, max(len(row) for row in ids))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    completion = torch.full((len(ids), width), pad, dtype=torch.long)
+    in_reply = torch.zeros((len(ids), width), dtype=torch.long)
+    for r, row in enumerate(ids):  # a reply's tokens up to and including its end-of-reply token
+        completion[r, :len(row)] = torch.tensor(row, dtype=torch.long)
+        in_reply[r, :len(row)] = 1
+    prompt_ids = batch["input_ids"].cpu().repeat_interleave(samples, dim=0)
+    prompt_mask = batch["attention_mask"].cpu().repeat_interleave(samples, dim=0)
+    replies = [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+    device = policy.device
+    return Rollouts(replies, ids, torch.cat([prompt_ids, completion], dim=1).to(device),
+                    torch.cat([prompt_mask, in_reply], dim=1).to(device),
+                    torch.cat([torch.zeros_like(prompt_ids), in_reply], dim=1).to(device),
+                    torch.tensor(logprobs))
 
 
 def score_rollouts(reward_fns, weights, prompts: list[list[dict]], rollouts: Rollouts, samples: int) -> list[float]:
