@@ -19,7 +19,8 @@ import statistics
 import sys
 from pathlib import Path
 
-METRICS = ("reward_model", "empathy", "er", "ip", "ex", "emotion_fit", "perplexity", "distinct_2", "length")
+METRICS = ("judged_empathy", "context_fit", "reward_model", "empathy", "er", "ip", "ex", "emotion_fit", "perplexity",
+           "distinct_2", "length", "stock", "question")
 
 
 def load(run: Path) -> tuple[dict, dict, dict]:
@@ -57,7 +58,7 @@ def markdown(runs: list[Path]) -> str:
     for m in METRICS:
         values = [diffs[m]["diff"] for diffs, _, _ in loaded if m in diffs]
         se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
-        means.append(f"{statistics.mean(values):+.3f} ± {se:.3f}")
+        means.append(f"{statistics.mean(values):+.3f} ± {se:.3f}" if values else "–")  # a column no run has
     lines.append(f"| mean ± SE over {len(runs)} seeds | | | | " + " | ".join(means) + " |")
     n = loaded[0][0]["empathy"]["n"]
     note = (f"\n\nRL − π on {n} test contexts per run, paired; cells: difference [95% bootstrap CI] p. π's replies "
