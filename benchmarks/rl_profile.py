@@ -60,9 +60,10 @@ def old_sampling(policy, tokenizer, prompts, max_new_tokens: int, seed: int, sam
     import torch
 
     texts = [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
-    tokenizer.padding_side = "left"
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
     batch = tokenizer([t for t in texts for _ in range(samples)], return_tensors="pt", padding=True,
                       add_special_tokens=False)
+    tokenizer.padding_side = side  # the new path that runs next pads its own way
     torch.manual_seed(seed)
     start = time.perf_counter()
     with torch.no_grad():

@@ -59,7 +59,7 @@ class Rollouts:
     sequences: object             # (rows, prompt + completion) token ids, prompts left-padded
     attention_mask: object
     completion_mask: object       # 1 on reply tokens up to and including the end-of-reply token
-    logprobs: object = None       # log p_policy(reply | prompt) per row, from the logits the sampling computed
+    logprobs: object              # log p_policy(reply | prompt) per row, from the logits the sampling computed
 
 
 def sample_rollouts(policy, tokenizer, prompts: list[list[dict]], max_new_tokens: int, seed: int,
