@@ -56,11 +56,11 @@ def test_help_text_is_declared_on_the_field():
 
 def test_run_config_profiles_file_and_overrides(tmp_path):
     config_file = tmp_path / "c.yaml"
-    config_file.write_text("prepare:\n  max_history_turns: 3\n")
+    config_file.write_text("prepare:\n  max_history_turns: 2\n")  # the demo profile says 3
     config = load_run_config(profile="demo", config_file=str(config_file),
                              overrides=["--prepare.max_length=128", "--name=abc"])
-    assert config.prepare.max_history_turns == 3 and config.prepare.max_length == 128
-    assert config.prepare.max_conversations == {"train": 2000, "valid": 200, "test": 200}  # from the demo profile
+    assert config.prepare.max_history_turns == 2 and config.prepare.max_length == 128
+    assert config.prepare.max_conversations == {"train": 2000, "valid": 400, "test": 200}  # from the demo profile
     assert config.model.base_model == "smollm2-135m" and config.run_path.name == "abc"
     assert load_run_config(profile="full").model.base_model == "gpt2"
 

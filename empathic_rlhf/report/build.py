@@ -161,6 +161,10 @@ def plots_data(run: Path) -> dict:
     charts.append(line_chart("Reward vs KL (held-out, every check)",
                              {"checkpoints": [(h["heldout_kl"], h["heldout_reward"]) for h in heldout]},
                              x_label="KL(pi_theta || pi) per reply", y_label="held-out reward", points_only=True))
+    fluency = [(h["heldout_kl"], h["perplexity"]) for h in heldout if "perplexity" in h]
+    if fluency:  # the fluency axis of the trade-off: what the policy's drift cost in perplexity on human replies
+        charts.append(line_chart("Perplexity on human replies vs KL (held-out, every check)", {"checkpoints": fluency},
+                                 x_label="KL(pi_theta || pi) per reply", y_label="perplexity", points_only=True))
     reward = _json(run / "reward" / "metrics.json") or {}
     charts.append(line_chart("Reward model training", {
         "accuracy": [(h["step"], h.get("accuracy")) for h in reward.get("train_log", [])],

@@ -48,6 +48,11 @@ class RewardConfig:
                 "another conversation's reply, the speaker parroted, ...: source synthetic-negative:<kind>, "
                 "reward/negatives.py), added to the training pairs only; 0: none. Teaches the reward model that a "
                 "reply must answer this conversation, which gold-vs-policy pairs alone do not."})
+    replay_negatives: bool = field(default=True, metadata={
+        "help": "Later rounds (docs/rounds.md): train on the hard negatives again beside the labels so far. Without "
+                "them the warm-started model unlearns what they taught: on the simulated evening (605 judge labels) "
+                "the human reply's win rate against stock phrases fell from 0.63 to 0.43; with them it rose to 0.72 "
+                "(docs/evening.md)."})
     battery: int = field(default=300, metadata={
         "help": "Prepared test contexts of the robustness battery run on the trained reward model (gold vs stock "
                 "phrases, another conversation's reply, ...; stored as battery in metrics.json); 0: skip."})

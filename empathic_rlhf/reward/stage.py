@@ -49,9 +49,12 @@ def inputs(context: Context) -> dict[str, str]:
     config, run, later = context.config, context.run, context.round
     if later is not None:  # the labels so far: the previous round's and this round's new export
         before = later.previous.stage_dir("reward")
-        return {"labels/new": str(run.stage_dir("label") / "labels.jsonl"),
-                "labels/before": str(before / "labels.jsonl"), "tasks/before": str(before / "tasks.jsonl"),
-                "reward/before": str(before / "model")}
+        found = {"labels/new": str(run.stage_dir("label") / "labels.jsonl"),
+                 "labels/before": str(before / "labels.jsonl"), "tasks/before": str(before / "tasks.jsonl"),
+                 "reward/before": str(before / "model")}
+        if config.reward.hard_negatives and config.reward.replay_negatives:
+            found["prepare/train"] = str(run.stage_dir("prepare") / "train.jsonl")
+        return found
     found = {"sample/tasks": str(run.stage_dir("sample") / "tasks.jsonl")}
     if human_labels_path(run).is_file():
         found["label/human"] = str(human_labels_path(run))
@@ -144,7 +147,8 @@ def run(context: Context) -> dict:
         write_records(out / "labels.jsonl", labels)
         pairs, counts = build_pairs(tasks, labels, config.reward.heldout_fraction)
         write_pairs(pairs_dir(run), pairs)  # what DPO reads: labels' pairs only, never the hard negatives
-        negatives = training_negatives(config, run) if later is None else []  # later rounds warm-start on them
+        # later rounds replay them (reward.replay_negatives): the warm start alone forgets them
+        negatives = training_negatives(config, run) if later is None or config.reward.replay_negatives else []
         if negatives:
             counts["hard_negatives"] = len(negatives)
         return tasks, labels, source, {**pairs, "train": pairs["train"] + negatives}, counts, counts_so_far

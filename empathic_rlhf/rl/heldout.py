@@ -12,7 +12,9 @@ The protocol (so that a kept checkpoint is better by more than its noise):
   (``metrics/hacking.py``: a reward bought with "I'm so sorry to hear that. What happened?" is not a gain).
 
 Each check also logs the reward-hacking monitors: shares of stock replies, of near-copies across prompts and of
-questions, mean length and distinct-2.
+questions, mean length and distinct-2; and, given the human replies to the selection prompts, the policy's
+perplexity on them (``reference_perplexity``: the quantity evaluate reports on the test split), so every run draws
+its reward-KL-fluency curve over checkpoints.
 """
 
 from __future__ import annotations
@@ -140,6 +142,20 @@ def evaluate_heldout(policy, ref_model, tokenizer, prompts: list[list[dict]], re
     return HeldoutResult(reward, reward_se, kl, kl_se, per_prompt, rollouts.replies[::samples],
                          monitor_summary(rollouts.replies, owners), per_prompt_means(stock, samples),
                          {"sample_and_kl": sampled - started, "score": time.perf_counter() - sampled})
+
+
+def reference_perplexity(policy, tokenizer, prompts: list[list[dict]], references: list[str]) -> float:
+    """exp(mean negative log-probability per token) of the human ``references`` to ``prompts`` under ``policy``:
+    how fluent the policy still finds human replies (it rises when RL pulls the policy away from language)."""
+    import math
+
+    from ..models.logprobs import reply_logprobs
+
+    was_training = policy.training
+    policy.eval()
+    sums, counts = reply_logprobs(policy, tokenizer, prompts, references)
+    policy.train(was_training)
+    return math.exp(-sum(sums) / max(1, sum(counts)))
 
 
 def stock_rose(candidate: HeldoutResult | dict, kept: dict | None, z: float) -> bool:

@@ -4,17 +4,21 @@ and carry beta + the kept record in each checkpoint (rl/state.py). Selection rul
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from ..distributed import is_main_process
 from ..io import atomic_path
-from .heldout import evaluate_heldout, is_better, paired_difference, stock_rose
+from .heldout import evaluate_heldout, is_better, paired_difference, reference_perplexity, stock_rose
 from .state import SELECTION_FILE, write_state
 
 
 def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompts, reward_fns, weights, tokenizer,
-                      controller, log_extra: dict, best: dict | None, seed: int):
-    """``best``: the kept record to start from (a resumed run's), or None. Returns (callback, state)."""
+                      controller, log_extra: dict, best: dict | None, seed: int,
+                      selection_references: list[str] | None = None):
+    """``best``: the kept record to start from (a resumed run's), or None. ``selection_references``: the human
+    replies to the selection prompts (each check then logs the policy's perplexity on them). Returns (callback,
+    state)."""
     from transformers import TrainerCallback
 
     log_path, samples_path, heldout_path = out_dir / "log.jsonl", out_dir / "samples.jsonl", out_dir / "heldout.jsonl"
@@ -62,6 +66,10 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
                      "samples_per_prompt": config.eval_samples, "seed": seed, "beta": controller.value,
                      "per_prompt": result.per_prompt, "monitors": result.monitors,
                      "stock_per_prompt": result.stock_per_prompt, "seconds": result.seconds}
+            if selection_references:
+                started = time.perf_counter()
+                entry["perplexity"] = reference_perplexity(model, tokenizer, selection_prompts, selection_references)
+                entry["seconds"]["perplexity"] = time.perf_counter() - started
             append(samples_path, [{"step": step, "context": p[-1]["content"], "reply": r}
                                   for p, r in list(zip(selection_prompts, result.replies))[:4]])
             best = state["best"]
@@ -81,8 +89,9 @@ def make_run_callback(trainer_ref: dict, config, out_dir: Path, selection_prompt
             append(heldout_path, [entry])
             diff = (f", vs kept {entry['diff_vs_kept']:+.3f} ± {entry['diff_vs_kept_se']:.3f}"
                     if "diff_vs_kept" in entry else "")
+            fluency = f", perplexity on human replies {entry['perplexity']:.2f}" if "perplexity" in entry else ""
             print(f"[rl] step {step}: held-out reward {result.reward:.3f} ± {result.reward_se:.3f} (SE, "
-                  f"{len(selection_prompts)} prompts x {config.eval_samples}){diff}, KL {result.kl:.2f}, beta "
+                  f"{len(selection_prompts)} prompts x {config.eval_samples}){diff}, KL {result.kl:.2f}{fluency}, beta "
                   f"{controller.value:.4f}, stock {result.monitors['stock']:.2f}, questions "
                   f"{result.monitors['question']:.2f}{' (stock share rose: not kept)' if entry['stock_rose'] else ''}"
                   f"{' (kept)' if entry['kept'] else ''}")

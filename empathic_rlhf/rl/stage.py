@@ -106,6 +106,18 @@ def run(context: Context) -> dict:
     return train_and_summarise(config, run, str(policy), later.rl_prompts())
 
 
+def human_replies(config, run, prompts: list[list[dict]]) -> list[str]:
+    """The human reply to each of ``prompts`` (contexts of the prompt split, in any round): what the held-out
+    checks measure the policy's perplexity on."""
+    import json
+
+    from ..io import read_jsonl
+
+    path = run.stage_dir("prepare") / f"{config.rl.prompt_split}.jsonl"
+    replies = {json.dumps(s["prompt"], sort_keys=True): s["completion"][0]["content"] for _, s in read_jsonl(path)}
+    return [replies[json.dumps(p, sort_keys=True)] for p in prompts]
+
+
 def rl_seed(config) -> int:
     """``rl.seed`` when set, else the run's seed."""
     return config.seed if config.rl.seed is None else config.rl.seed
@@ -122,7 +134,8 @@ def train_and_summarise(config, run, pi: str, prompt_sets) -> dict:
     eos = AutoTokenizer.from_pretrained(pi).eos_token_id
     fns, weights = reward_functions(config, run, eos)
     summary = train_rl(config.rl, config.rl.init_policy or pi, prompts, selection, fns, weights, run.stage_dir("rl"),
-                       seed=rl_seed(config), report_prompts=report, reference=pi)
+                       seed=rl_seed(config), report_prompts=report, reference=pi,
+                       heldout_references=human_replies(config, run, selection))
     kept, outcome, reported = summary["kept"] or {}, summary["outcome"], summary["report"] or {}
     if is_main_process():  # every process holds the same summary: print it once
         _print_summary(summary, kept, reported)

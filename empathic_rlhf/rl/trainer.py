@@ -118,13 +118,15 @@ def report_on_heldout(config: RlConfig, kept, reference, tokenizer, prompts, rew
 
 def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldout_prompts: list[list[dict]],
              reward_fns: list, weights: list[float], out_dir: Path, *, seed: int = 0,
-             report_prompts: list[list[dict]] | None = None, callbacks=(), reference: str | None = None) -> dict:
+             report_prompts: list[list[dict]] | None = None, callbacks=(), reference: str | None = None,
+             heldout_references: list[str] | None = None) -> dict:
     """Optimise the policy in ``policy_dir``; the kept model lands in ``out_dir/model``. Returns the summary.
 
     ``heldout_prompts`` select the kept checkpoint; ``report_prompts`` (disjoint) report it against π at the end.
     ``callbacks``: extra ``TrainerCallback``s. ``reference``: π's folder when ``policy_dir`` is another policy (RL
     continuing from an earlier round's): the KL penalty, the held-out KL and the reward normalisation stay
-    relative to π.
+    relative to π. ``heldout_references``: the human replies to ``heldout_prompts`` (each check then logs the
+    policy's perplexity on them: the fluency axis of the reward-KL curve).
     """
     from datasets import Dataset
     from trl import GRPOTrainer, RLOOTrainer
@@ -169,7 +171,7 @@ def train_rl(config: RlConfig, policy_dir: str, prompts: list[list[dict]], heldo
     log_extra: dict = {}
     kl_callback = make_kl_callback(trainer_ref, controller, config.episodes_per_step, log_extra)
     run_callback, state = make_run_callback(trainer_ref, config, out_dir, heldout_prompts, reward_fns, weights,
-                                            tokenizer, controller, log_extra, best, seed)
+                                            tokenizer, controller, log_extra, best, seed, heldout_references)
     base = RLOOTrainer if config.algorithm == "rloo" else GRPOTrainer
     args = trl_config(config, checkpoints, seed)
     args.reward_weights = list(weights)

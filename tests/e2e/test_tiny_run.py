@@ -14,6 +14,9 @@ TINY = [
     "--sft.learning_rate=0.001", "--sft.logging_steps=1",
     "--sample.max_contexts=16", "--sample.k=2", "--sample.max_new_tokens=6", "--sample.batch_size=8",
     "--reward.max_steps=6", "--reward.batch_size=4", "--reward.learning_rate=0.001", "--reward.heldout_fraction=0.3",
+    # the tiny model's own backbone, as a policy-backbone reward model (the demo profile's MiniLM reads English)
+    "--reward.backbone=policy", "--reward.method=lora",
+    "--reward.hard_negatives=0",
     "--rl.max_steps=2", "--rl.eval_steps=1", "--rl.eval_prompts=2", "--rl.prompts_per_step=2",
     "--rl.num_generations=2", "--rl.max_completion_length=6", "--rl.max_prompts=8",
     "--dpo.max_steps=2", "--dpo.batch_size=4",

@@ -23,6 +23,9 @@ TINY = [
     "--sample.max_contexts=16", "--sample.k=2", "--sample.max_new_tokens=6", "--sample.batch_size=8",
     "--reward.max_steps=3", "--reward.batch_size=4", "--reward.learning_rate=0.001", "--reward.heldout_fraction=0.3",
     "--reward.empathy_probe=0",
+    # the tiny model's own backbone, as a policy-backbone reward model (the demo profile's MiniLM reads English)
+    "--reward.backbone=policy", "--reward.method=lora",
+    "--reward.hard_negatives=0",
     # every checkpoint is kept (a negative z) and truncated replies train too, so round 1's policy moves away from
     # π and the KL to π can be checked
     "--rl.max_steps=2", "--rl.eval_steps=1", "--rl.eval_prompts=2", "--rl.report_prompts=4", "--rl.prompts_per_step=2",
@@ -168,6 +171,11 @@ def test_rl_continues_from_the_last_policy_with_the_kl_to_pi(two_rounds):
     start = read_jsonl(run / "rounds" / "2" / "rl" / "heldout.jsonl")[0]
     assert start["step"] == 0
     assert start["heldout_kl"] == pytest.approx(kept["heldout_kl"], rel=1e-3, abs=1e-5)
+    # every check, in every round, measures the policy's perplexity on the selection prompts' human replies: the
+    # same prompts and replies, so round 2's start (round 1's kept policy) repeats round 1's number for it
+    checks = read_jsonl(run / "rl" / "heldout.jsonl") + read_jsonl(run / "rounds" / "2" / "rl" / "heldout.jsonl")
+    assert all(check["perplexity"] > 1.0 for check in checks)
+    assert start["perplexity"] == pytest.approx(kept["perplexity"], rel=1e-4)
 
 
 def test_evaluate_reads_the_last_round_and_the_report_shows_every_round(two_rounds):
@@ -247,6 +255,7 @@ def test_the_evening_settings_file_runs_one_simulated_round_end_to_end(tiny_gpt2
             # the whole tiny pool: a subset of its tasks may hold too many length ties for kappa 0.4 to be reachable
             "--rounds.oracle=length", "--rounds.contexts_per_round=8", "--acquire.budget=8",
             "--acquire.min_distance=0", "--acquire.max_per_conversation=2", "--label.calibration_fraction=0",
+            "--reward.hard_negatives=6",  # as the results profile: round 2 replays them beside its labels
             "--until=rounds"]  # the evening ends with the round's policy (evaluate is tested above)
     code, _, err = run_logged(args)
     assert code == 0, "\n".join([line for line in err.splitlines() if line.startswith(("[", "error", "Error"))][-6:])
@@ -261,5 +270,10 @@ def test_the_evening_settings_file_runs_one_simulated_round_end_to_end(tiny_gpt2
     config = json.loads((r2 / "manifest.json").read_text())["stages"]["label"]["summary"]
     assert config["labeller"] == "simulated"
     assert (r2 / "reward" / "model" / "config.json").is_file() and (r2 / "rl" / "model" / "config.json").is_file()
+    replayed = read_jsonl(r2 / "reward" / "pairs" / "negatives.jsonl")
+    assert replayed == read_jsonl(tmp_path / "runs" / "e" / "reward" / "pairs" / "negatives.jsonl") and replayed
+    metrics = json.loads((r2 / "reward" / "metrics.json").read_text())
+    assert metrics["counts"]["hard_negatives"] == len(replayed)
+    assert metrics["pairs"]["train"] == len(read_jsonl(r2 / "reward" / "pairs" / "train.jsonl")) + len(replayed)
     summary = json.loads((tmp_path / "runs" / "e" / "rounds" / "summary.json").read_text())
     assert [row["round"] for row in summary["rounds"]][-1] == 2

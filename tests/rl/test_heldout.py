@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from empathic_rlhf.rl.heldout import (evaluate_heldout, is_better, mean_and_se, paired_difference, sample_rollouts,
-                                      sequence_logprobs)
+from empathic_rlhf.rl.heldout import (evaluate_heldout, is_better, mean_and_se, paired_difference,
+                                      reference_perplexity, sample_rollouts, sequence_logprobs)
 from empathic_rlhf.rl.rewards import named, reply_text
 
 PROMPTS = [[{"role": "user", "content": "My dog died last week."}], [{"role": "user", "content": "I got the job!"}],
@@ -116,3 +116,24 @@ def test_better_only_beyond_two_standard_errors_of_the_paired_difference():
     assert paired_difference(noisy, baseline)[0] == pytest.approx(0.2)
     assert not is_better(noisy, baseline, z=2.0)
     assert not is_better(baseline, baseline, z=2.0)  # identical: no difference at all
+
+
+def test_perplexity_on_human_replies_equals_one_unbatched_forward_pass_per_reply(policy):
+    # the fluency axis of every check: exp(mean NLL per reply token), replies of different lengths batched together
+    import torch
+
+    model, tokenizer = policy
+    references = ["I am so sorry.", "Congratulations, that is wonderful news for you!", "Oh no."]
+    nll, tokens = 0.0, 0
+    for prompt, reply in zip(PROMPTS, references):
+        prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
+                                                   return_dict=True)["input_ids"]
+        full = tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": reply}], tokenize=True,
+                                             return_dict=True)["input_ids"]
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=torch.tensor([full])).logits[0, :-1].float(), -1)
+        picked = logp.gather(-1, torch.tensor(full[1:])[:, None]).squeeze(-1)[len(prompt_ids) - 1:]
+        nll, tokens = nll - picked.sum().item(), tokens + len(full) - len(prompt_ids)
+    assert reference_perplexity(model, tokenizer, PROMPTS, references) == pytest.approx(math.exp(nll / tokens),
+                                                                                         rel=1e-4)
+    assert not model.training
