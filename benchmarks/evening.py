@@ -119,15 +119,15 @@ def markdown(base: Path, arms: list[Path]) -> str:
         lines.append(difference_row(f"{arm.name} round 2 − π" + ("" if same_pi else " (π's replies DIFFER)"),
                                     compare(pi, finals[arm.name])))
         lines.append(difference_row(f"{arm.name} round 2 − round 1 RL", compare(round1, finals[arm.name])))
+    if len(arms) == 2:
+        first, second = (a.name for a in arms)
+        lines.append(difference_row(f"{first} − {second} (round 2)", compare(finals[second], finals[first])))
     lines += ["", "Judge gain not explained by more questions (intercept of judge diff ~ question diff, 95% CI):", ""]
     lines.append(f"- round 1 RL − π: {net_of_questions(pi, round1)}")
     for arm in arms:
         lines.append(f"- {arm.name} round 2 − π: {net_of_questions(pi, finals[arm.name])}")
         lines.append(f"- {arm.name} round 2 − round 1 RL: {net_of_questions(round1, finals[arm.name])}")
     lines.append("")
-    if len(arms) == 2:
-        first, second = (a.name for a in arms)
-        lines.append(difference_row(f"{first} − {second} (round 2)", compare(finals[second], finals[first])))
     lines += ["", "### The reward model's battery: share of contexts where gold beats the probe [95% CI]", ""]
     before, before_heldout = battery_kinds(base / "reward")
     afters = {arm.name: battery_kinds(arm / "rounds" / "2" / "reward") for arm in arms}
