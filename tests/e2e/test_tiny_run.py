@@ -14,7 +14,8 @@ TINY = [
     "--sft.learning_rate=0.001", "--sft.logging_steps=1",
     "--sample.max_contexts=16", "--sample.k=2", "--sample.max_new_tokens=6", "--sample.batch_size=8",
     "--reward.max_steps=6", "--reward.batch_size=4", "--reward.learning_rate=0.001", "--reward.heldout_fraction=0.3",
-    # the tiny model's own backbone, as a policy-backbone reward model (the demo profile's MiniLM reads English)
+    # a reward model on the tiny model's own backbone: the demo profile's MiniLM gave the tiny model's replies one
+    # score, so RL had nothing to climb
     "--reward.backbone=policy", "--reward.method=lora",
     "--reward.hard_negatives=0",
     "--rl.max_steps=2", "--rl.eval_steps=1", "--rl.eval_prompts=2", "--rl.prompts_per_step=2",

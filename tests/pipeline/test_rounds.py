@@ -23,7 +23,8 @@ TINY = [
     "--sample.max_contexts=16", "--sample.k=2", "--sample.max_new_tokens=6", "--sample.batch_size=8",
     "--reward.max_steps=3", "--reward.batch_size=4", "--reward.learning_rate=0.001", "--reward.heldout_fraction=0.3",
     "--reward.empathy_probe=0",
-    # the tiny model's own backbone, as a policy-backbone reward model (the demo profile's MiniLM reads English)
+    # a reward model on the tiny model's own backbone: the demo profile's MiniLM gave the tiny model's replies one
+    # score, so RL had nothing to climb
     "--reward.backbone=policy", "--reward.method=lora",
     "--reward.hard_negatives=0",
     # every checkpoint is kept (a negative z) and truncated replies train too, so round 1's policy moves away from

@@ -16,7 +16,8 @@ TINY = [
     "--sample.max_contexts=12", "--sample.k=2", "--sample.max_new_tokens=6", "--sample.batch_size=8",
     "--reward.max_steps=3", "--reward.batch_size=4", "--reward.learning_rate=0.001", "--reward.heldout_fraction=0.3",
     "--reward.empathy_probe=0", "--reward.hard_negatives=6", "--reward.battery=4",
-    # the tiny model's own backbone, as a policy-backbone reward model (the demo profile's MiniLM reads English)
+    # a reward model on the tiny model's own backbone: the demo profile's MiniLM gave the tiny model's replies one
+    # score, so RL had nothing to climb
     "--reward.backbone=policy", "--reward.method=lora",
     "--evaluate.max_samples=3", "--evaluate.max_new_tokens=4", "--evaluate.models=[sft]",
     "--evaluate.bootstrap_resamples=100", "--evaluate.empathy=skip", "--evaluate.judge=skip",
