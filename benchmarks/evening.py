@@ -30,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from empathic_rlhf.stats import paired_difference  # noqa: E402
+from empathic_rlhf.stats import mean_ci, paired_difference  # noqa: E402
 
 METRICS = ("judged_empathy", "context_fit", "reward_model", "empathy", "stock", "near_copy", "question", "length")
 ROUND_STAGES = ("sample", "acquire", "label", "reward", "rl")
@@ -77,9 +77,9 @@ def net_of_questions(base: dict, other: dict, *, resamples: int = 2000, seed: in
     draws = [intercept(rng.integers(0, len(contexts), len(contexts))) for _ in range(resamples)]
     lo, hi = np.quantile(draws, [0.025, 0.975])
     equal = questions == 0
-    same = paired_difference(np.zeros(int(equal.sum())), judge[equal])
+    same = mean_ci(judge[equal])
     return (f"{intercept(np.arange(len(contexts))):+.3f} [{lo:+.3f}, {hi:+.3f}]; on the {int(equal.sum())} contexts "
-            f"with equal question rates {same['diff']:+.3f} [{same['lo']:+.3f}, {same['hi']:+.3f}]")
+            f"with equal question rates {same['mean']:+.3f} [{same['lo']:+.3f}, {same['hi']:+.3f}]")
 
 
 def difference_row(label: str, diffs: dict) -> str:
