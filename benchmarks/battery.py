@@ -1,6 +1,7 @@
 """The robustness battery and EPITOME agreement of every scorer the toolkit offers, side by side.
 
-    python benchmarks/battery.py [--n 300] [--reward-model NAME=DIR ...] [--dyme DIR] [--out battery]
+    python benchmarks/battery.py [--n 300] [--reward-model NAME=DIR ...] [--dyme DIR] [--judge NAME=DIR ...]
+                                 [--out battery]
 
 1. Battery (battery/run.py): on the first ``--n`` listener turns of ED test (3 previous turns; no training step of
    the judge, the yardsticks or a reward model saw these conversations), per probe kind the share of contexts where
@@ -12,7 +13,8 @@
 Scorers: the judge (judged_empathy, context_fit), the EPITOME yardsticks (the old composite ``empathy``, er, ip,
 ex, emotion_fit), the static reward, and any reward models / DYME model named on the command line; with
 ``--combined-weight W``, also each reward model + W x context_fit (the combined reward of rl.rewards
-``{reward_model: 1, context_fit: W}``). Every scorer is called once per batch (the combination reuses the scores).
+``{reward_model: 1, context_fit: W}``); with ``--judge NAME=DIR``, another built judge's columns beside the
+cache's (``judged_empathy (NAME)``, ``context_fit (NAME)``: judge variants on the same probes). Every scorer is called once per batch (the combination reuses the scores).
 Writes ``benchmarks/results/<out>.json`` and ``<out>.md``.
 """
 
@@ -50,6 +52,11 @@ def combined(reward_model: Once, judge: Once, weight: float):
                                      + weight * np.asarray(judge(prompts, replies)["context_fit"], dtype=float))
 
 
+def renamed(scorer, name: str):
+    """A registry scorer's columns under ``column (name)``."""
+    return lambda prompts, replies: {f"{column} ({name})": values for column, values in scorer(prompts, replies).items()}
+
+
 def epitome_agreement(scorers: dict, seed: int) -> dict:
     from empathic_rlhf.judge.build import epitome_split
     from empathic_rlhf.reward.probe import spearman_ci
@@ -71,6 +78,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--reward-model", action="append", default=[], help="NAME=DIR of a trained reward model.")
     parser.add_argument("--dyme", help="A trained DYME model folder.")
+    parser.add_argument("--judge", action="append", default=[], help="NAME=DIR of another built judge.")
     parser.add_argument("--skip-judge", action="store_true")
     parser.add_argument("--combined-weight", type=float, help="Add reward model + W x context_fit columns.")
     parser.add_argument("--seed", type=int, default=0)
@@ -89,6 +97,9 @@ def main(argv=None) -> None:
     scorers = {"empathy": load_scorer("empathy"), "static": load_scorer("static")}
     if not args.skip_judge:
         scorers["judge"] = Once(load_scorer("judge"))
+    for entry in args.judge:
+        name, _, folder = entry.partition("=")
+        scorers[f"judge {name}"] = renamed(load_scorer(f"judge:{folder}"), name)
     for entry in args.reward_model:
         name, _, folder = entry.partition("=")
         scorers[name] = Once(column_scorer(f"reward_model:{folder}"))

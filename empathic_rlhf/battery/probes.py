@@ -176,10 +176,12 @@ def all_probes(context: Context, phrases: Phrases, pool: GoldPool, *, seed: int 
     return probes
 
 
-def training_negative(context: Context, phrases: Phrases, pool: GoldPool, rng: random.Random) -> Probe | None:
-    """One hard negative for ``context``: a kind drawn by ``TRAINING_WEIGHTS``, one of its replies at random
-    (templates name the conversation's labelled emotion); None when the drawn kind does not apply."""
-    kinds, weights = zip(*TRAINING_WEIGHTS.items())
+def training_negative(context: Context, phrases: Phrases, pool: GoldPool, rng: random.Random,
+                      weights: dict[str, float] | None = None) -> Probe | None:
+    """One hard negative for ``context``: a kind drawn by ``weights`` (default ``TRAINING_WEIGHTS``), one of its
+    replies at random (templates name the conversation's labelled emotion); None when the drawn kind does not
+    apply."""
+    kinds, weights = zip(*(weights or TRAINING_WEIGHTS).items())
     kind = rng.choices(kinds, weights=weights)[0]
     options = [(name, reply) for name, reply in kind_replies(kind, context, phrases, pool, rng, context.emotion)
                if normalised(reply) != normalised(context.gold)]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..battery.phrases import BATTERY
+from ..battery.mined import widened
+from ..battery.phrases import BATTERY, TRAINING
 from ..battery.probes import KINDS
 from ..battery.run import battery_rows, contexts_from_conversations, flatten, predicted_emotions, tabulate
 from ..io import atomic_path
@@ -86,8 +87,13 @@ def build_judge(config: JudgeBuildConfig, out_dir: str | Path | None = None, *, 
     from ..empathy.build import check_data
     from ..empathy.config import EmpathyBuildConfig
     from ..empathy.scorer import shared_scorer
-    from .fit import train_fit_model, training_pairs
+    from ..errors import EmpathicError
+    from .fit import kind_weights, train_fit_model, training_pairs, warm_start_folder
 
+    weights = kind_weights(config.negative_weights)  # bad settings fail before any data is read
+    if config.warm_start and not (warm_start_folder(config.warm_start) / "config.json").is_file():
+        raise EmpathicError(f"judge.warm_start: {config.warm_start}: no built judge here (a folder written by "
+                            f"`empathic judge build`, or its {FIT_FOLDER}/ model)")
     _, ed_dir = check_data(EmpathyBuildConfig(data_dir=config.data_dir))
     out_dir = Path(out_dir) if out_dir else default_judge_dir()
     work_dir = out_dir.with_name(out_dir.name + ".work")
@@ -99,8 +105,10 @@ def build_judge(config: JudgeBuildConfig, out_dir: str | Path | None = None, *, 
                                            history_turns=config.history_turns, limit=limit)
 
     train = contexts("train")
+    phrases, mined = widened(TRAINING, [c.gold for c in train], config.mined_phrases)
     train = random.Random(config.seed).sample(train, min(config.train_contexts, len(train)))
-    pairs = training_pairs(train, negatives=config.negatives_per_context, seed=config.seed)
+    pairs = training_pairs(train, phrases=phrases, negatives=config.negatives_per_context, seed=config.seed,
+                           weights=weights)
     log(f"judge: {len(pairs):,} training pairs from {len(train):,} ED train contexts")
     trained = work_dir / "training.json"  # a finished training (a build killed while measuring resumes here)
     done = json.loads(trained.read_text(encoding="utf-8")) if trained.is_file() else {}
@@ -120,7 +128,7 @@ def build_judge(config: JudgeBuildConfig, out_dir: str | Path | None = None, *, 
     log(f"judge: combination {chosen_name} (valid target ratio {selection[chosen_name]['target_ratio']:.3f})")
     test = evaluate(judge, contexts("test", config.eval_contexts),
                     {"judged_empathy": chosen, "context_fit": {"kind": "fit"}, COMPOSITE: None}, "test", config.seed)
-    report = {"model_version": MODEL_VERSION, "config": asdict(config), "training": training,
+    report = {"model_version": MODEL_VERSION, "config": asdict(config), "training": training, "mined_phrases": mined,
               "selection": {name: {k: v for k, v in row.items() if k != "battery"} | {
                   "kinds": {k: r["rate"] for k, r in row["battery"]["kinds"].items()}}
                   for name, row in selection.items()},

@@ -28,6 +28,14 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def built_with(saved: dict, config) -> bool:
+    """Whether a build whose report saved config ``saved`` is the build ``config`` asks for; a field the toolkit
+    added after that build counts at its default (a judge built before ``mined_phrases`` existed used none)."""
+    from dataclasses import asdict
+
+    return {**asdict(type(config)()), **saved} == asdict(config)
+
+
 def _build(args, overrides) -> int:
     from ..config import load_section
     from ..runtime import configure_cpu_runtime
@@ -41,9 +49,7 @@ def _build(args, overrides) -> int:
     out = Path(args.out) if args.out else default_judge_dir()
     report_path = out / "report.json"
     if not args.force and report_path.is_file():
-        from dataclasses import asdict
-
-        if json.loads(report_path.read_text(encoding="utf-8"))["config"] == asdict(config):
+        if built_with(json.loads(report_path.read_text(encoding="utf-8"))["config"], config):
             print(f"{out} is built already with this config (--force rebuilds); its test tables:")
             print(format_report(json.loads(report_path.read_text(encoding="utf-8"))))
             return 0
@@ -65,11 +71,18 @@ def _score(args, overrides) -> int:
 
 
 def add_commands(subparsers) -> None:
+    import argparse
+
+    from ..stage_cli import describe_fields
+    from .config import JudgeBuildConfig
+
     judge = subparsers.add_parser("judge", help="The empathy judge that reads the conversation (judged_empathy).")
     sub = judge.add_subparsers(dest="judge_command", metavar="<judge-command>", required=True)
     build = sub.add_parser("build", help="Train (~30 min on 2 CPU cores, resumable), choose, measure and cache the "
                                          "judge; print its battery and EPITOME tables.",
-                           epilog="Settings: --judge.train_contexts=12000 etc.; see docs/empathy.md.")
+                           epilog="settings (--judge.key=value, or under judge: in the --config YAML; "
+                                  "docs/empathy.md):\n" + "\n".join(describe_fields(JudgeBuildConfig, "judge.")),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--out", help="Judge folder (default: the cache, where load_judge looks).")
     build.add_argument("--force", action="store_true", help="Rebuild even if the folder is complete.")
     build.add_argument("--config", help="YAML file; its judge section is read.")

@@ -19,6 +19,19 @@ class JudgeBuildConfig:
                 "negative (a random kind of battery/probes.TRAINING_WEIGHTS, TRAINING phrases)."})
     negatives_per_context: int = field(default=1, metadata={
         "help": "Hard negatives per training context (each a separate pair)."})
+    negative_weights: dict[str, float] | None = field(default=None, metadata={
+        "help": "How often each probe kind is drawn as a negative, e.g. '{stock: 0.2, as_person: 0.1}': named kinds "
+                "replace their battery/probes.TRAINING_WEIGHTS entry, the others keep theirs (draws are relative). "
+                "None = TRAINING_WEIGHTS."})
+    mined_phrases: int = field(default=0, metadata={
+        "help": "Widen the TRAINING stock replies and questions with the N most frequent short replies (and N most "
+                "frequent short questions) ED train's listeners wrote at least twice, minus any touching a BATTERY "
+                "phrase (battery/mined.py); the mined lists go into the build's report.json. 0 = the published "
+                "TRAINING lists only."})
+    warm_start: str | None = field(default=None, metadata={
+        "help": "A built judge folder (or its fit/ model) whose context-fit model training continues from, on this "
+                "build's contexts and negatives (use another --judge.seed to draw other contexts); None = MiniLM's "
+                "pretrained weights with a new head."})
     learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate of the cross-encoder."})
     batch_size: int = field(default=16, metadata={"help": "Pairs per optimizer step."})
     max_length: int = field(default=160, metadata={

@@ -7,7 +7,8 @@ import pytest
 
 from empathic_rlhf.battery.probes import Context, GoldPool
 from empathic_rlhf.judge.config import JudgeBuildConfig
-from empathic_rlhf.judge.fit import train_fit_model, training_pairs
+from empathic_rlhf.errors import EmpathicError
+from empathic_rlhf.judge.fit import kind_weights, train_fit_model, training_pairs
 from empathic_rlhf.judge.scorer import COMBINATION_FILE, FIT_FOLDER, Judge, combine
 
 THINGS = ["dog", "bicycle", "grandmother", "laptop", "garden", "wedding", "promotion", "apartment", "guitar",
@@ -46,6 +47,19 @@ def test_training_pairs_draw_other_replies_from_the_training_contexts_only():
             assert pair["rejected"] in golds  # never a held-out conversation's reply
 
 
+def test_negative_weights_replace_the_kinds_they_name_and_an_unknown_kind_is_an_error():
+    weights = kind_weights({kind: 0.0 for kind in ("other_same_emotion", "other_emotion", "gold_plus_question",
+                                                   "parrot", "emotion_template", "shuffled", "half", "repeated",
+                                                   "degenerate", "empty", "wrong_tone", "as_person")})
+    assert weights["stock"] == 0.10  # the kind not named keeps its TRAINING_WEIGHTS entry
+    pairs = training_pairs(planted(THINGS[:8]), seed=0, weights=weights)
+    assert len(pairs) == 24 and {pair["kind"] for pair in pairs} == {"stock"}
+    with pytest.raises(EmpathicError, match="unknown probe kind.*stok"):
+        kind_weights({"stok": 0.5})
+    with pytest.raises(EmpathicError, match="not all 0"):
+        kind_weights(dict.fromkeys(weights, 0.0))
+
+
 def test_fit_model_learns_relevance_on_planted_data_and_the_judge_scores_with_it(tmp_path):
     config = JudgeBuildConfig(learning_rate=1e-4, batch_size=8, max_length=96, seed=0)
     # negatives of one kind: another conversation's reply (the one only reading the conversation can reject)
@@ -73,3 +87,33 @@ def test_fit_model_learns_relevance_on_planted_data_and_the_judge_scores_with_it
     other = judge(histories, shifted)["context_fit"]
     wins = float(np.mean(gold > other))
     assert wins >= 0.8, f"gold beat another conversation's reply in only {wins:.2f} of held-out contexts"
+
+    # a build with warm_start goes on from the trained model (here: the judge folder), not from MiniLM afresh
+    from dataclasses import replace
+
+    warm = train_fit_model(pairs, replace(config, warm_start=str(tmp_path / "judge")), tmp_path / "work2",
+                           tmp_path / "judge2" / FIT_FOLDER)
+    assert warm["first_loss"] < 0.5 * report["first_loss"]
+
+
+def test_judge_build_rejects_bad_settings_in_one_line_before_reading_data(tmp_path, capsys):
+    from empathic_rlhf.cli import main
+
+    assert main(["judge", "build", "--out", str(tmp_path / "j"), "--judge.negative_weights={stok: 1}"]) == 2
+    assert main(["judge", "build", "--out", str(tmp_path / "j"), f"--judge.warm_start={tmp_path / 'none'}"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and "unknown probe kind(s) stok" in lines[0] and "no built judge here" in lines[1]
+    assert not (tmp_path / "j").exists()
+
+
+def test_a_judge_built_before_a_field_was_added_counts_as_built_with_its_default():
+    from dataclasses import asdict
+
+    from empathic_rlhf.judge.commands import built_with
+
+    saved = asdict(JudgeBuildConfig())
+    for added_later in ("negative_weights", "mined_phrases", "warm_start"):
+        saved.pop(added_later)
+    assert built_with(saved, JudgeBuildConfig())
+    assert not built_with(saved, JudgeBuildConfig(mined_phrases=300))
+    assert not built_with(saved | {"seed": 1}, JudgeBuildConfig())
