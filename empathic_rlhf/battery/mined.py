@@ -60,7 +60,8 @@ def widened(phrases: Phrases, golds: Iterable[str], top: int) -> tuple[Phrases, 
     if top <= 0:
         return phrases, {"stock": [], "questions": []}
     mined_stock, mined_questions = mine_phrases(golds, top)
-    stock = [p for p in mined_stock if normalised(p) not in set(map(normalised, phrases.stock))]
-    questions = [p for p in mined_questions if normalised(p) not in set(map(normalised, phrases.questions))]
+    have_stock, have_questions = set(map(normalised, phrases.stock)), set(map(normalised, phrases.questions))
+    stock = [p for p in mined_stock if normalised(p) not in have_stock]
+    questions = [p for p in mined_questions if normalised(p) not in have_questions]
     return (replace(phrases, stock=(*phrases.stock, *stock), questions=(*phrases.questions, *questions)),
             {"stock": stock, "questions": questions})
