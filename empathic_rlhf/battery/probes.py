@@ -181,8 +181,8 @@ def training_negative(context: Context, phrases: Phrases, pool: GoldPool, rng: r
     """One hard negative for ``context``: a kind drawn by ``weights`` (default ``TRAINING_WEIGHTS``), one of its
     replies at random (templates name the conversation's labelled emotion); None when the drawn kind does not
     apply."""
-    kinds, weights = zip(*(weights or TRAINING_WEIGHTS).items())
-    kind = rng.choices(kinds, weights=weights)[0]
+    kinds, draws = zip(*(weights or TRAINING_WEIGHTS).items())
+    kind = rng.choices(kinds, weights=draws)[0]
     options = [(name, reply) for name, reply in kind_replies(kind, context, phrases, pool, rng, context.emotion)
                if normalised(reply) != normalised(context.gold)]
     if not options:
