@@ -1,7 +1,7 @@
 """The robustness battery and EPITOME agreement of every scorer the toolkit offers, side by side.
 
     python benchmarks/battery.py [--n 300] [--reward-model NAME=DIR ...] [--dyme DIR] [--judge NAME=DIR ...]
-                                 [--out battery]
+                                 [--pmi NAME=LM_DIR ...] [--pmi-weight W] [--out battery]
 
 1. Battery (battery/run.py): on the first ``--n`` listener turns of ED test (3 previous turns; no training step of
    the judge, the yardsticks or a reward model saw these conversations), per probe kind the share of contexts where
@@ -14,7 +14,10 @@ Scorers: the judge (judged_empathy, context_fit), the EPITOME yardsticks (the ol
 ex, emotion_fit), the static reward, and any reward models / DYME model named on the command line; with
 ``--combined-weight W``, also each reward model + W x context_fit (the combined reward of rl.rewards
 ``{reward_model: 1, context_fit: W}``); with ``--judge NAME=DIR``, another built judge's columns beside the
-cache's (``judged_empathy (NAME)``, ``context_fit (NAME)``: judge variants on the same probes). Every scorer is called once per batch (the combination reuses the scores).
+cache's (``judged_empathy (NAME)``, ``context_fit (NAME)``: judge variants on the same probes); with
+``--pmi NAME=LM_DIR``, the context PMI under that causal LM (judge/pmi.py; ~15 min per 300 contexts on 2 CPU
+cores), and with ``--pmi-weight W`` also context_fit + W x context_pmi. Every scorer is called once per batch (the
+combinations reuse the scores).
 Writes ``benchmarks/results/<out>.json`` and ``<out>.md``.
 """
 
@@ -52,6 +55,11 @@ def combined(reward_model: Once, judge: Once, weight: float):
                                      + weight * np.asarray(judge(prompts, replies)["context_fit"], dtype=float))
 
 
+def fit_plus_pmi(judge: Once, pmi: Once, weight: float):
+    return lambda prompts, replies: (np.asarray(judge(prompts, replies)["context_fit"], dtype=float)
+                                     + weight * np.asarray(pmi(prompts, replies), dtype=float))
+
+
 def renamed(scorer, name: str):
     """A registry scorer's columns under ``column (name)``."""
     return lambda prompts, replies: {f"{column} ({name})": values for column, values in scorer(prompts, replies).items()}
@@ -79,6 +87,8 @@ def main(argv=None) -> None:
     parser.add_argument("--reward-model", action="append", default=[], help="NAME=DIR of a trained reward model.")
     parser.add_argument("--dyme", help="A trained DYME model folder.")
     parser.add_argument("--judge", action="append", default=[], help="NAME=DIR of another built judge.")
+    parser.add_argument("--pmi", action="append", default=[], help="NAME=DIR of a causal LM for context PMI.")
+    parser.add_argument("--pmi-weight", type=float, help="Add context_fit + W x context_pmi columns.")
     parser.add_argument("--skip-judge", action="store_true")
     parser.add_argument("--combined-weight", type=float, help="Add reward model + W x context_fit columns.")
     parser.add_argument("--seed", type=int, default=0)
@@ -106,6 +116,12 @@ def main(argv=None) -> None:
         if args.combined_weight is not None and "judge" in scorers:
             scorers[f"{name}+{args.combined_weight:g}·context_fit"] = combined(scorers[name], scorers["judge"],
                                                                           args.combined_weight)
+    for entry in args.pmi:
+        name, _, folder = entry.partition("=")
+        scorers[f"context_pmi ({name})"] = Once(column_scorer(f"pmi:{folder}"))
+        if args.pmi_weight is not None and "judge" in scorers:
+            scorers[f"context_fit+{args.pmi_weight:g}·context_pmi ({name})"] = fit_plus_pmi(
+                scorers["judge"], scorers[f"context_pmi ({name})"], args.pmi_weight)
     if args.dyme:
         scorers["dyme"] = column_scorer(f"dyme:{args.dyme}")
     predicted = predicted_emotions(contexts)

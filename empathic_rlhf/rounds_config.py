@@ -34,7 +34,7 @@ class RoundsConfig:
     oracle: str = field(default="judged_empathy", metadata={
         "help": "simulated: the scorer the simulated annotators choose by (a name of empathic_rlhf.scorers: "
                 "judged_empathy -- the judge that reads the conversation, `empathic judge build` --, context_fit, "
-                "empathy, static, length, er, ip, ex, emotion_fit, reward_model:<dir>, dyme:<dir>)."})
+                "empathy, static, length, er, ip, ex, emotion_fit, reward_model:<dir>, dyme:<dir>, pmi:<lm dir>)."})
     annotators: int = field(default=SIMULATED_ANNOTATORS, metadata={"help": "simulated: how many simulated annotators."})
     kappa: float = field(default=SIMULATED_KAPPA, metadata={
         "help": "simulated: the Cohen's kappa two simulated annotators reach (people reach ~0.4 on this task)."})

@@ -21,6 +21,7 @@ by ``<name>:<model dir>``. Heavy models load lazily, once per process.
 | ``judge`` | judged_empathy, context_fit | the judge that reads the conversation (``judge/``) |
 | ``dyme:<dir>`` | dyme | a trained DYME model |
 | ``reward_model:<dir>`` | reward_model | a trained reward model (normalised) |
+| ``pmi:<lm dir>`` | context_pmi | per-token PMI of reply and conversation under a causal LM (``judge/pmi.py``) |
 """
 
 from __future__ import annotations
@@ -88,6 +89,13 @@ def _reward_model(model_dir: str | None, options: dict) -> ScoreFn:
     return lambda prompts, replies: {"reward_model": _array(model.score(list(prompts), list(replies)))}
 
 
+def _pmi(model_dir: str | None, options: dict) -> ScoreFn:
+    from .judge.pmi import ContextPMI
+
+    pmi = ContextPMI(model_dir)
+    return lambda prompts, replies: {"context_pmi": pmi(list(prompts), list(replies))}
+
+
 @dataclass(frozen=True)
 class Scorer:
     """A registry entry: the columns a scorer gives and how to load it (``model_dir`` for trained models)."""
@@ -111,6 +119,7 @@ REGISTRY: dict[str, Scorer] = {s.name: s for s in (
     Scorer("judge", ("judged_empathy", "context_fit"), _judge),
     Scorer("dyme", ("dyme",), _dyme, takes_model_dir=True),
     Scorer("reward_model", ("reward_model",), _reward_model, takes_model_dir=True),
+    Scorer("pmi", ("context_pmi",), _pmi, takes_model_dir=True),
 )}
 
 
@@ -122,7 +131,7 @@ def _entry_and_column(name: str) -> tuple[Scorer, str]:
             return entry, name
     known = sorted({*REGISTRY, *(c for e in REGISTRY.values() for c in e.columns)})
     raise EmpathicError(f"unknown scorer {name!r} (known: {', '.join(known)}; trained models as "
-                        f"dyme:<model dir> or reward_model:<model dir>)")
+                        f"dyme:<model dir>, reward_model:<model dir> or pmi:<causal LM dir>)")
 
 
 def load_scorer(spec: str, **options) -> ScoreFn:

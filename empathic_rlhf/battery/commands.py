@@ -41,7 +41,8 @@ def add_commands(subparsers) -> None:
                         "parroting, degenerate strings? Per probe kind, the share of contexts gold wins [95%% CI].")
     p.add_argument("--scorers", nargs="+", default=["judge", "empathy", "static"],
                    help="Registry scorers (empathic_rlhf.scorers): judge, empathy, static, length, "
-                        "reward_model:<dir>, dyme:<dir>; each column is tabulated (default: judge empathy static).")
+                        "reward_model:<dir>, dyme:<dir>, pmi:<lm dir>; each column is tabulated (default: judge "
+                        "empathy static).")
     p.add_argument("--data-dir", help="EmpatheticDialogues folder (default: $EMPATHIC_DATA_DIR, else "
                                       "shared/data/empatheticdialogues/reconstructed beside the repository).")
     p.add_argument("--split", default="test", help="ED split of the contexts (default test: nothing trains on it).")

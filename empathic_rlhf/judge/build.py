@@ -18,7 +18,7 @@ import numpy as np
 
 from ..battery.mined import widened
 from ..battery.phrases import BATTERY, TRAINING
-from ..battery.probes import KINDS
+from ..battery.probes import KINDS, Context
 from ..battery.run import battery_rows, contexts_from_conversations, flatten, predicted_emotions, tabulate
 from ..io import atomic_path
 from ..records import history_texts
@@ -60,6 +60,14 @@ def epitome_split(split: str, limit: int | None = None):
     pairs = split_examples(load_examples())[split][:limit]
     histories = [[" ".join(p.post.split()[-POST_WORDS:])] for p in pairs]
     return histories, [p.response for p in pairs], [sum(p.levels) for p in pairs]
+
+
+def epitome_training_contexts(limit: int, empathy) -> list[Context]:
+    """The first ``limit`` EPITOME train pairs as judge training contexts, the emotion read from the post."""
+    histories, responses, _ = epitome_split("train", limit)
+    emotions = [emotion for emotion, _ in empathy.predict_emotion(histories)]
+    return [Context(f"epitome-train:{i}", emotion, tuple(history), response)
+            for i, (history, response, emotion) in enumerate(zip(histories, responses, emotions))]
 
 
 def evaluate(judge: Judge, contexts, rules: dict[str, dict | None], epitome_split_name: str, seed: int) -> dict:
@@ -110,6 +118,11 @@ def build_judge(config: JudgeBuildConfig, out_dir: str | Path | None = None, *, 
     pairs = training_pairs(train, phrases=phrases, negatives=config.negatives_per_context, seed=config.seed,
                            weights=weights)
     log(f"judge: {len(pairs):,} training pairs from {len(train):,} ED train contexts")
+    if config.epitome_contexts:  # their own pool: "another post's reply" is another EPITOME reply
+        epitome = epitome_training_contexts(config.epitome_contexts, shared_scorer())
+        pairs += training_pairs(epitome, phrases=phrases, negatives=config.negatives_per_context,
+                                seed=config.seed, weights=weights)
+        log(f"judge: {len(pairs):,} training pairs with {len(epitome):,} EPITOME train contexts")
     trained = work_dir / "training.json"  # a finished training (a build killed while measuring resumes here)
     done = json.loads(trained.read_text(encoding="utf-8")) if trained.is_file() else {}
     if done.get("config") == asdict(config) and (work_dir / FIT_FOLDER / "config.json").is_file():

@@ -17,6 +17,12 @@ class JudgeBuildConfig:
     train_contexts: int = field(default=8000, metadata={
         "help": "ED train listener turns used (a seeded random sample), each with its gold reply and one hard "
                 "negative (a random kind of battery/probes.TRAINING_WEIGHTS, TRAINING phrases)."})
+    epitome_contexts: int = field(default=0, metadata={
+        "help": "Also train on up to N EPITOME train pairs (Reddit seeker post -> response; the emotion as the "
+                "emotion classifier reads it from the post), each with hard negatives drawn like ED's from the other "
+                "EPITOME posts and the TRAINING phrases: the fit model learns that people's replies on another "
+                "forum fit their posts too, so the gate stops hiding the mechanisms' agreement with EPITOME's "
+                "raters. EPITOME valid and test stay unseen. Posts run long: use max_length 256. 0 = ED only."})
     negatives_per_context: int = field(default=1, metadata={
         "help": "Hard negatives per training context (each a separate pair)."})
     negative_weights: dict[str, float] | None = field(default=None, metadata={

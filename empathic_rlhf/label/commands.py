@@ -286,7 +286,7 @@ def _add_label_commands(sub) -> None:
     _common(p)
     p.add_argument("--oracle", required=True, help="Scorer that judges replies: judged_empathy (the judge that reads "
                                                    "the conversation), context_fit, empathy, static, length, er, ip, "
-                                                   "ex, emotion_fit, reward_model:<dir>, dyme:<dir>.")
+                                                   "ex, emotion_fit, reward_model:<dir>, dyme:<dir>, pmi:<lm dir>.")
     p.add_argument("--annotators", type=int, default=SIMULATED_ANNOTATORS,
                    help=f"Simulated annotators (default {SIMULATED_ANNOTATORS}).")
     p.add_argument("--kappa", type=float, default=SIMULATED_KAPPA, help=f"Cohen's kappa two of them reach (default "

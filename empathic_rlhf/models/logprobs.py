@@ -7,6 +7,9 @@
   the prompt's length would drop reply tokens or count prompt tokens).
 - :func:`reply_logprobs`: per (prompt, reply), the summed log-probability of the reply's tokens and their number,
   rows of similar length batched together.
+- :func:`shared_prompt_logprobs`: the same for many replies to one prompt, the prompt's keys and values computed
+  once and shared by every reply (the battery scores ~45 replies per conversation: ~4x fewer tokens through the
+  model than :func:`reply_logprobs` on the same rows, same numbers to float precision).
 - :func:`sequence_logprobs`: the same sum over already tokenized rows (left- or right-padded), ``rows`` rows per
   forward pass so that memory does not grow with the number of replies.
 """
@@ -100,4 +103,56 @@ def reply_logprobs(model, tokenizer, prompts: list[list[dict]], replies: list[st
         logps = sequence_logprobs(model, input_ids.to(device), attention.to(device), reply, rows=len(chunk))
         for r, i in enumerate(chunk):
             sums[i], counts[i] = float(logps[r]), int(reply[r, 1:].sum())
+    return sums, counts
+
+
+def shared_prompt_logprobs(model, tokenizer, prompt: list[dict], replies: list[str], *, role: str = "assistant",
+                           rows: int = LOGPROB_ROWS) -> tuple[list[float], list[int]]:
+    """Per reply to the one ``prompt``: log p(reply | prompt) summed over the reply's tokens (end of turn included)
+    and their number, as :func:`reply_logprobs` gives them; ``role``: whose turn the reply is."""
+    import copy
+
+    import torch
+
+    if not replies:
+        return [], []
+    encoded = [reply_token_ids(tokenizer, prompt, [{"role": role, "content": reply}]) for reply in replies]
+    shared = min(n_prompt for _, n_prompt in encoded)
+    for ids, _ in encoded[1:]:
+        shared = min(shared, _common_prefix(ids, encoded[0][0]))
+    # the last shared token goes with every row: its logits predict the first reply token
+    cut = max(shared - 1, 0)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    device = getattr(model, "device", "cpu")
+    sums, counts = [0.0] * len(replies), [0] * len(replies)
+    order = sorted(range(len(replies)), key=lambda i: len(encoded[i][0]))
+    with torch.no_grad():
+        prefix = None
+        if cut:
+            out = model(input_ids=torch.tensor([encoded[0][0][:cut]], device=device), use_cache=True)
+            prefix = out.cache
+        for start in range(0, len(order), rows):
+            chunk = order[start:start + rows]
+            width = max(len(encoded[i][0]) for i in chunk) - cut
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), cut + width), dtype=torch.long)
+            mask[:, :cut] = 1
+            for r, i in enumerate(chunk):  # right padding
+                tail = encoded[i][0][cut:]
+                ids[r, :len(tail)] = torch.tensor(tail)
+                mask[r, cut:cut + len(tail)] = 1
+            extra = {}
+            if prefix is not None:
+                cache = copy.deepcopy(prefix)  # the forward pass appends to it
+                cache.batch_repeat_interleave(len(chunk))
+                extra["cache"] = cache
+            positions = torch.arange(cut, cut + width).unsqueeze(0).expand(len(chunk), -1)
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
+                           position_ids=positions.to(device), **extra).logits[:, :-1].float()
+            chosen = logits.gather(-1, ids[:, 1:, None].to(device)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+            for r, i in enumerate(chunk):
+                full, n_prompt = encoded[i]
+                first, last = n_prompt - cut - 1, len(full) - cut - 1  # chosen[:, j] scores token cut + j + 1
+                sums[i], counts[i] = float(chosen[r, first:last].sum()), last - first
+            del logits
     return sums, counts

@@ -7,8 +7,9 @@ from typing import Any
 
 from ..config import trainer_args_field
 
-# reward_model and dyme are the run's trained models; the others name columns of the scorer registry (scorers.py)
-COMPONENTS = ("reward_model", "static", "dyme", "empathy", "judged_empathy", "context_fit", "emotion_fit")
+# reward_model, dyme and pmi read the run's trained models (rl/rewards.RUN_MODELS); the others name columns of the
+# scorer registry (scorers.py)
+COMPONENTS = ("reward_model", "static", "dyme", "empathy", "judged_empathy", "context_fit", "emotion_fit", "pmi")
 
 
 @dataclass
@@ -32,7 +33,9 @@ class RlConfig:
     rewards: dict[str, float] = field(default_factory=lambda: {"reward_model": 1.0}, metadata={
         "help": "Weighted reward components: reward_model, static (utterance reward), dyme, empathy (EPITOME "
                 "scorer, expected level 0..2, context-free), judged_empathy / context_fit (the judge that reads the "
-                "conversation; optimising it makes it useless as the evaluation yardstick), emotion_fit, e.g. "
+                "conversation; optimising it makes it useless as the evaluation yardstick), emotion_fit, pmi "
+                "(context PMI under the run's SFT model: a stock reply, as likely without the conversation, earns "
+                "~0), e.g. "
                 "'{reward_model: 1, context_fit: 0.5}'."})
     normalize_rewards: bool = field(default=True, metadata={
         "help": "Standardise every component (reward model included) to mean 0 / std 1 over π's replies sampled "

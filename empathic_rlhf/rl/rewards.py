@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# Components trained by a stage of the run: component name -> the stage whose ``model/`` folder holds it.
-RUN_MODELS = {"reward_model": "reward", "dyme": "dyme"}
+# Components trained by a stage of the run: component name -> the stage whose ``model/`` folder holds it. ``pmi``
+# is the context PMI under the run's own SFT model (judge/pmi.py): how much more likely the reply is after this
+# conversation than after none, the anti-generic reward of Li et al. 2016.
+RUN_MODELS = {"reward_model": "reward", "dyme": "dyme", "pmi": "sft"}
 
 
 def reply_text(completion) -> str:

@@ -112,8 +112,32 @@ def test_a_judge_built_before_a_field_was_added_counts_as_built_with_its_default
     from empathic_rlhf.judge.commands import built_with
 
     saved = asdict(JudgeBuildConfig())
-    for added_later in ("negative_weights", "mined_phrases", "warm_start"):
+    for added_later in ("negative_weights", "mined_phrases", "warm_start", "epitome_contexts"):
         saved.pop(added_later)
     assert built_with(saved, JudgeBuildConfig())
     assert not built_with(saved, JudgeBuildConfig(mined_phrases=300))
     assert not built_with(saved | {"seed": 1}, JudgeBuildConfig())
+
+
+def test_epitome_training_contexts_come_from_its_train_split_and_draw_negatives_among_themselves(tmp_path,
+                                                                                                monkeypatch):
+    from empathic_rlhf.empathy.epitome import load_examples, split_examples
+    from empathic_rlhf.judge.build import epitome_training_contexts
+    from tests.empathy.planted_empathy import write_planted_epitome
+
+    monkeypatch.setenv("EMPATHIC_EPITOME_DIR", str(write_planted_epitome(tmp_path / "epitome")))
+    splits = split_examples(load_examples())
+
+    class Emotions:  # what the emotion classifier would read from each post
+        def predict_emotion(self, histories):
+            return [("sad" if "1" in h[-1] else "proud", 0.9) for h in histories]
+
+    contexts = epitome_training_contexts(10_000, Emotions())
+    train_responses = {p.response for p in splits["train"]}
+    held_out_only = {p.response for p in splits["valid"] + splits["test"]} - train_responses
+    assert [c.gold for c in contexts] == [p.response for p in splits["train"]]
+    assert {c.emotion for c in contexts} == {"sad", "proud"}
+    pairs = training_pairs(contexts, negatives=3, seed=0)
+    others = [p["rejected"] for p in pairs if p["kind"] in ("other_same_emotion", "other_emotion")]
+    assert held_out_only and others and set(others) <= train_responses  # no valid/test reply is ever drawn
+    assert len(epitome_training_contexts(5, Emotions())) == 5

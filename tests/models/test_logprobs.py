@@ -3,7 +3,7 @@ only, and the reply's start is checked against the prompt's rendering, not assum
 
 import pytest
 
-from empathic_rlhf.models.logprobs import reply_logprobs, reply_token_ids
+from empathic_rlhf.models.logprobs import reply_logprobs, reply_token_ids, shared_prompt_logprobs
 
 PROMPTS = [[{"role": "user", "content": "My dog died last week."}],
            [{"role": "user", "content": "I got the job!"}, {"role": "assistant", "content": "Congratulations!"},
@@ -37,6 +37,21 @@ def test_batched_reply_logprobs_equal_each_reply_alone(tiny_gpt2_dir):
         ids, n_prompt = reply_token_ids(tokenizer, prompt, [{"role": "assistant", "content": reply}])
         assert count == len(ids) - n_prompt > 0
     assert reply_logprobs(model, tokenizer, PROMPTS, REPLIES, batch_size=1)[0] == pytest.approx(batched, abs=1e-4)
+
+
+def test_replies_sharing_one_prompt_score_as_each_reply_alone(tiny_gpt2_dir):
+    """The prompt's keys and values computed once and shared: same sums and counts as the plain rows, for replies
+    of different lengths (padding), the empty reply, and rows split across forward passes."""
+    from empathic_rlhf.models.loading import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(str(tiny_gpt2_dir))
+    model.eval()
+    prompt = PROMPTS[1]
+    replies = [*REPLIES, "", "ok", "I am so sorry. " * 6]
+    shared, shared_counts = shared_prompt_logprobs(model, tokenizer, prompt, replies, rows=2)
+    plain, plain_counts = reply_logprobs(model, tokenizer, [prompt] * len(replies), replies)
+    assert shared == pytest.approx(plain, abs=1e-4) and shared_counts == plain_counts
+    assert shared_prompt_logprobs(model, tokenizer, prompt, []) == ([], [])
 
 
 class Rerendering:

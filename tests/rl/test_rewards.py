@@ -38,3 +38,25 @@ def test_config_accepts_empathy_and_names_the_components_on_a_typo():
     assert RlConfig(rewards={"empathy": 1.0, "reward_model": 1.0}).rewards == {"empathy": 1.0, "reward_model": 1.0}
     with pytest.raises(ValueError, match="reward_model, static, dyme, empathy"):
         RlConfig(rewards={"empathi": 1.0})
+
+
+def test_the_pmi_component_scores_with_the_runs_sft_model(tiny_gpt2_dir, tmp_path):
+    """``rl.rewards: {pmi: 1}``: the context PMI under the run's own sft/model, as the registry computes it."""
+    import shutil
+    from types import SimpleNamespace
+
+    from empathic_rlhf.rl.stage import reward_functions
+    from empathic_rlhf.scorers import column_scorer
+
+    shutil.copytree(tiny_gpt2_dir, tmp_path / "sft" / "model")
+    run = SimpleNamespace(stage_dir=lambda name: tmp_path / name)
+    config = SimpleNamespace(rl=RlConfig(rewards={"pmi": 1.0}, missing_eos_penalty=0.0), static_reward=None)
+    fns, weights = reward_functions(config, run, eos_token_id=0)
+    prompts = [[{"role": "user", "content": "My dog died."}], [{"role": "user", "content": "I won!"}]]
+    replies = ["I am so sorry.", "Congratulations!"]
+    scores = fns[0](prompts=prompts, completions=[[{"role": "assistant", "content": r}] for r in replies],
+                    completion_ids=[[1], [2]])
+    assert len(fns) == 1 and weights == [1.0] and fns[0].__name__ == "pmi"
+    assert scores == pytest.approx(column_scorer(f"pmi:{tmp_path / 'sft' / 'model'}")(prompts, replies).tolist())
+    with pytest.raises(Exception, match="no pmi model; run `empathic sft` first"):
+        reward_functions(config, SimpleNamespace(stage_dir=lambda name: tmp_path / "empty" / name), 0)
